@@ -1,0 +1,44 @@
+{# Nearest-centroid scoring on list columns. DuckDB does it with list functions in one pass,
+   in parallel and out of core; another engine supplies its own implementations. #}
+
+{% macro ordered_list(expression, order_by) %}
+    {{ return(adapter.dispatch('ordered_list', 'segmentation')(expression, order_by)) }}
+{% endmacro %}
+
+{% macro duckdb__ordered_list(expression, order_by) %}
+    list({{ expression }} order by {{ order_by }})
+{%- endmacro %}
+
+
+{# The Euclidean distance from `vector` to each vector in `centroid_vectors`, in order. #}
+{% macro distances_to_centroids(centroid_vectors, vector) %}
+    {{ return(adapter.dispatch('distances_to_centroids', 'segmentation')(centroid_vectors, vector)) }}
+{% endmacro %}
+
+{% macro duckdb__distances_to_centroids(centroid_vectors, vector) %}
+    list_transform({{ centroid_vectors }}, lambda centroid: list_distance(centroid, {{ vector }}))
+{%- endmacro %}
+
+
+{# 0-based index of the smallest distance (the first of equals). #}
+{% macro nearest_centroid_index(distances) %}
+    {{ return(adapter.dispatch('nearest_centroid_index', 'segmentation')(distances)) }}
+{% endmacro %}
+
+{% macro duckdb__nearest_centroid_index(distances) %}
+    list_position({{ distances }}, list_min({{ distances }})) - 1
+{%- endmacro %}
+
+
+{# The n-th smallest distance (1: nearest); null when there are fewer than n centroids. #}
+{% macro nearest_centroid_distance(distances, n) %}
+    {{ return(adapter.dispatch('nearest_centroid_distance', 'segmentation')(distances, n)) }}
+{% endmacro %}
+
+{% macro duckdb__nearest_centroid_distance(distances, n) %}
+    {%- if n == 1 -%}
+    list_min({{ distances }})
+    {%- else -%}
+    list_sort({{ distances }})[{{ n }}]
+    {%- endif -%}
+{%- endmacro %}

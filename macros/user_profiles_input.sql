@@ -1,0 +1,36 @@
+{# Where the export is read from: the demo seed, or the file in var user_profiles_path.
+   Returns a relation or a table-function call to select from. #}
+{% macro user_profiles_input() %}
+    {% set path = var('user_profiles_path', '') %}
+    {% if path %}
+        {{ return(adapter.dispatch('read_user_profiles_file', 'segmentation')(path)) }}
+    {% else %}
+        {{ return(ref('user_profiles_demo')) }}
+    {% endif %}
+{% endmacro %}
+
+
+{# Every value is read as text: staging parses, validates and quarantines it row by row. #}
+{% macro default__read_user_profiles_file(path) %}
+    {{ exceptions.raise_compiler_error(
+        "Reading a file (var user_profiles_path) is only implemented for DuckDB; "
+        ~ "load the export into a source table on " ~ target.type ~ " instead."
+    ) }}
+{% endmacro %}
+
+
+{% macro duckdb__read_user_profiles_file(path) %}
+    {%- if (path | lower).endswith('.parquet') -%}
+        {{ return("read_parquet(" ~ sql_string_literal(path) ~ ")") }}
+    {%- else -%}
+        {{ return("read_csv(" ~ sql_string_literal(path)
+            ~ ", all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"'"
+            ~ ", null_padding = true, strict_mode = false)") }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{# A setting turned into a SQL string literal: quotes doubled, so no value can end the string. #}
+{% macro sql_string_literal(value) %}
+    {{ return("'" ~ (value | string | replace("'", "''")) ~ "'") }}
+{% endmacro %}

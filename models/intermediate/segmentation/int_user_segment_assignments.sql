@@ -1,0 +1,73 @@
+{#- Every valid user assigned to the nearest centroid, in the space the model was fitted in:
+    numeric features scaled with the stored centre and scale, categories as 0/1 columns. -#}
+
+{%- set model_columns = cluster_model_columns() -%}
+
+with
+
+inputs as (
+    select * from {{ ref('int_user_cluster_inputs') }}
+),
+
+centroids as (
+    select * from {{ ref('int_segment_centroids') }}
+),
+
+scaling as (
+    select
+        {%- for column in model_columns if column.is_scaled %}
+        max(case when model_column = '{{ column.name }}' then center end) as {{ column.name }}__center,
+        max(case when model_column = '{{ column.name }}' then scale end) as {{ column.name }}__scale,
+        {%- endfor %}
+        count(*) as centroid_values,
+    from centroids
+),
+
+centroid_vectors as (
+    select
+        segment_index,
+        {{ ordered_list('centroid_scaled', 'column_position') }} as centroid_vector,
+    from centroids
+    group by 1
+),
+
+model as (
+    select
+        {{ ordered_list('centroid_vector', 'segment_index') }} as centroid_vectors,
+    from centroid_vectors
+),
+
+scaled as (
+    select
+        inputs.user_id,
+        [
+            {%- for column in model_columns %}
+            {%- if column.is_scaled %}
+            (inputs.{{ column.name }} - scaling.{{ column.name }}__center) / scaling.{{ column.name }}__scale,
+            {%- else %}
+            inputs.{{ column.name }},
+            {%- endif %}
+            {%- endfor %}
+        ] as user_vector,
+    from inputs
+    cross join scaling
+),
+
+distances as (
+    select
+        scaled.user_id,
+        {{ distances_to_centroids('model.centroid_vectors', 'scaled.user_vector') }} as centroid_distances,
+    from scaled
+    cross join model
+),
+
+assigned as (
+    select
+        user_id,
+        {{ nearest_centroid_index('centroid_distances') }} as segment_index,
+        {{ nearest_centroid_distance('centroid_distances', 1) }} as distance_to_centroid,
+        {{ nearest_centroid_distance('centroid_distances', 2) }} as distance_to_second_centroid,
+    from distances
+)
+
+select * from assigned

@@ -1,0 +1,104 @@
+{{
+    config(
+        materialized='table',
+        post_hook="{{ check_rejected_share(this) }}",
+    )
+}}
+
+{#- Every input row, once: its raw text, its parsed values and every reason it is rejected.
+    stg_platform__user_profiles keeps the rows with no reason, _rejected the others. The
+    share rejected is checked right after this model builds, before anything reads it. -#}
+
+{%- set mapped = map_export_columns(user_profiles_input_headers()) -%}
+{%- set vocabularies = var('vocabularies') -%}
+{%- set numeric_rules = numeric_column_rules() -%}
+{%- set text_columns = ['user_id', 'top_interests'] -%}
+
+with
+
+source_rows as (
+    select
+        row_number() over () as source_row_number,
+        {%- for staging_name in export_columns() %}
+        {%- if execute %}
+        cast({{ adapter.quote(mapped.columns[staging_name]) }} as {{ dbt.type_string() }}) as {{ staging_name }}_raw,
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as {{ staging_name }}_raw,
+        {%- endif %}
+        {%- endfor %}
+    from {{ user_profiles_input() }}
+),
+
+trimmed as (
+    select
+        *,
+        {%- for staging_name in export_columns() %}
+        nullif(trim({{ staging_name }}_raw), '') as {{ staging_name }}_text,
+        {%- endfor %}
+    from source_rows
+),
+
+parsed as (
+    select
+        *,
+        user_id_text as user_id,
+        {%- for column, values in vocabularies.items() %}
+        case lower({{ column }}_text)
+            {%- for value in values %}
+            when {{ sql_string_literal(value | lower) }} then {{ sql_string_literal(value) }}
+            {%- endfor %}
+        end as {{ column }},
+        {%- endfor %}
+        {%- for column, rule in numeric_rules.items() %}
+        {{ dbt.safe_cast(column ~ '_text', api.Column.translate_type('double')) }} as {{ column }}_number,
+        {%- endfor %}
+        top_interests_text as top_interests,
+        lower(user_id_text) in ('user id', 'user_id', 'userid') as is_repeated_header,
+    from trimmed
+),
+
+checked as (
+    select
+        *,
+        {{ collect_reasons(
+            ["case when user_id is null then 'missing_user_id' end"]
+            + rejection_checks(vocabularies, numeric_rules)
+        ) }} as field_reasons,
+    from parsed
+),
+
+ranked as (
+    select
+        *,
+        {#- Of the rows sharing an id, the first valid one in file order is kept. -#}
+        row_number() over (
+            partition by user_id
+            order by len(field_reasons) > 0, source_row_number
+        ) as user_id_occurrence,
+    from checked
+),
+
+final as (
+    select
+        source_row_number,
+        {%- for staging_name in export_columns() %}
+        {{ staging_name }}_raw,
+        {%- endfor %}
+        user_id,
+        {%- for column in vocabularies %}
+        {{ column }},
+        {%- endfor %}
+        {%- for column, rule in numeric_rules.items() %}
+        cast({{ column }}_number as {{ rule.type }}) as {{ column }},
+        {%- endfor %}
+        top_interests,
+        case
+            when is_repeated_header then ['repeated_header']
+            when user_id is not null and user_id_occurrence > 1
+                then list_append(field_reasons, 'duplicate_user_id')
+            else field_reasons
+        end as rejection_reasons,
+    from ranked
+)
+
+select * from final
