@@ -1,0 +1,316 @@
+"""Persona names and descriptions for customer segments, derived from segment profiles by rules.
+
+Input of :func:`name_segments` is ``profiles``: one row per segment with ``segment_id``,
+``users``, ``share``; for each metric ``m`` in :data:`METRICS` the columns ``avg_<m>``,
+``median_<m>`` and ``<m>_index`` (segment mean / population mean x 100, so 100 = average;
+may be null); and for each trait ``t`` the modal value ``modal_<t>`` and its share
+``modal_<t>_share`` (0..1). Output: ``segment_id``, ``segment_name``, ``description``,
+``persona_rule`` (text of the rule behind the name), one row per input segment, input order.
+
+Thresholds (index scale, 100 = population average):
+    HIGH = 115            "well above average"
+    LOW = 85              "well below average"
+    AVERAGE = 100         "at or above / at or below average"
+    MAJORITY_SHARE = 0.6  modal gender share to say "predominantly <gender>" / name "Males"
+    DEVICE_SHARE = 0.5    modal device share to mention the device in the description
+
+Rule 1 - catalogue. :data:`CATALOGUE` is an ordered tuple of personas; a persona's condition is
+    a conjunction of clauses ``<m>_index >= t`` / ``<m>_index <= t``; its rule text is the
+    clauses joined by " and ". A clause on a null index does not hold. A persona's score on a
+    profile is the sum over its clauses of the index's distance from 100 in the clause's
+    direction (``index - 100`` for ``>=``, ``100 - index`` for ``<=``). The catalogue, in order
+    (each on ``<metric>_index``):
+        Weekend Warriors       weekend_share_of_hours_online >= HIGH
+        Engaged Professionals  likes_and_reactions >= HIGH and income_midpoint_usd >= HIGH
+        Low-Key Users          weekly_hours_online <= LOW and likes_and_reactions <= LOW
+        Active Explorers       weekly_hours_online >= HIGH and click_through_rate >= AVERAGE
+        Budget Browsers        income_midpoint_usd <= LOW and weekly_hours_online >= AVERAGE
+        Click-Happy Shoppers   click_through_rate >= HIGH and conversion_rate >= HIGH
+        High-Value Converters  conversions_per_click >= HIGH and income_midpoint_usd >= AVERAGE
+        Window Shoppers        click_through_rate >= HIGH and conversions_per_click <= LOW
+        Weekday Regulars       weekday_hours_online >= HIGH and
+                               weekend_share_of_hours_online <= AVERAGE
+        Young Socialites       age_midpoint_years <= LOW and likes_and_reactions >= AVERAGE
+        Silver Surfers         age_midpoint_years >= HIGH
+        Power Followers        followed_accounts >= HIGH
+        Enthusiastic Likers    likes_per_followed_account >= HIGH
+        Ad Lingerers           ad_interaction_seconds >= HIGH
+        Ad Skimmers            ad_interaction_seconds <= LOW
+        Curious Generalists    interest_count >= HIGH
+        Affluent Users         income_midpoint_usd >= HIGH
+Rule 2 - assignment. All (segment, persona) pairs whose condition holds are taken greedily by
+    score descending, ties by catalogue order then segment_id; each persona and each segment
+    is used at most once. The result does not depend on the row order of ``profiles``.
+Rule 3 - fallback. Remaining segments, in segment_id order, are named after their strongest
+    trait: the metric with the largest ``|index - 100|`` (ties: :data:`METRICS` order), as
+    ``High-<label>`` (index > 100) or ``Low-<label>`` (index < 100) (:data:`LABELS`), then the
+    modal age band and "Males"/"Females" when the modal gender share >= MAJORITY_SHARE, else
+    "Users", e.g. "High-CTR 25-34 Males"; rule text "fallback: strongest trait
+    click_through_rate_index = 131". If every index is null or exactly 100 the lead word is
+    "Typical" (rule "fallback: no index deviates from 100"). If the name is taken, the modal
+    location is inserted ("High-CTR Urban 25-34 Males"), then the second-strongest trait
+    ("High-CTR Low-Likes Urban 25-34 Males"), and finally a numeric suffix " 2", " 3", ...
+Rule 4 - description. For weekend hours, weekday hours, likes and reactions, click-through rate
+    and conversion rate (in that order, skipped when the index is null) a level word: "high"
+    if index >= HIGH, "low" if <= LOW, else "moderate"; then, if the modal gender is known,
+    "predominantly male/female" when its share >= MAJORITY_SHARE else "mixed gender"; "age
+    group <band>"; "income level <band>"; and "device usage mostly <device>" when the modal
+    device's share >= DEVICE_SHARE. Null modal traits are left out.
+Checking - :func:`rule_holds` re-evaluates a (name, rule) pair on a profile with the same code:
+    catalogue personas re-run their condition; fallback names must claim the profile's
+    strongest trait in the right direction.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+HIGH = 115.0
+LOW = 85.0
+AVERAGE = 100.0
+MAJORITY_SHARE = 0.6
+DEVICE_SHARE = 0.5
+
+# The profiled metrics (in tie-break order) with their short labels used in fallback names.
+LABELS: dict[str, str] = {
+    "weekday_hours_online": "Weekday-Time",
+    "weekend_hours_online": "Weekend-Time",
+    "weekly_hours_online": "Online-Time",
+    "weekend_share_of_hours_online": "Weekend-Share",
+    "likes_and_reactions": "Likes",
+    "followed_accounts": "Follows",
+    "likes_per_followed_account": "Likes-per-Follow",
+    "click_through_rate": "CTR",
+    "conversion_rate": "Conversion",
+    "conversions_per_click": "Conversions-per-Click",
+    "ad_interaction_seconds": "Ad-Time",
+    "interest_count": "Interests",
+    "age_midpoint_years": "Age",
+    "income_midpoint_usd": "Income",
+}
+METRICS: tuple[str, ...] = tuple(LABELS)
+
+# Behaviour metrics given a level word in the description, with their wording.
+DESCRIBED: tuple[tuple[str, str], ...] = (
+    ("weekend_hours_online", "weekend online activity"),
+    ("weekday_hours_online", "weekday online activity"),
+    ("likes_and_reactions", "likes and reactions"),
+    ("click_through_rate", "click-through rate"),
+    ("conversion_rate", "conversion rate"),
+)
+
+OUTPUT_COLUMNS: tuple[str, ...] = ("segment_id", "segment_name", "description", "persona_rule")
+_FALLBACK = re.compile(r"fallback: strongest trait (\w+)_index = ")
+_TYPICAL_RULE = "fallback: no index deviates from 100"
+
+
+def _num(profile: Mapping[str, Any], column: str) -> float | None:
+    """The profile's value as a float, or None when missing, null or not numeric."""
+    try:
+        value = float(profile.get(column))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(value) else value
+
+
+def _text(profile: Mapping[str, Any], column: str) -> str | None:
+    value = profile.get(column)
+    return None if value is None or pd.isna(value) else str(value)
+
+
+@dataclass(frozen=True)
+class Clause:
+    """``<metric>_index <op> threshold`` with op ``>=`` or ``<=``."""
+
+    metric: str
+    op: str
+    threshold: float
+
+    def holds(self, profile: Mapping[str, Any]) -> bool:
+        value = _num(profile, f"{self.metric}_index")
+        if value is None:
+            return False
+        return value >= self.threshold if self.op == ">=" else value <= self.threshold
+
+    def margin(self, profile: Mapping[str, Any]) -> float:
+        value = _num(profile, f"{self.metric}_index")
+        if value is None:
+            return 0.0
+        return value - AVERAGE if self.op == ">=" else AVERAGE - value
+
+    def __str__(self) -> str:
+        return f"{self.metric}_index {self.op} {self.threshold:g}"
+
+
+@dataclass(frozen=True)
+class Persona:
+    """A named persona: its condition (a conjunction of clauses), score and rule text."""
+
+    name: str
+    condition: tuple[Clause, ...]
+
+    @property
+    def rule(self) -> str:
+        return " and ".join(str(clause) for clause in self.condition)
+
+    def holds(self, profile: Mapping[str, Any]) -> bool:
+        return all(clause.holds(profile) for clause in self.condition)
+
+    def score(self, profile: Mapping[str, Any]) -> float:
+        return sum(clause.margin(profile) for clause in self.condition)
+
+
+def _persona(name: str, *condition: Clause) -> Persona:
+    return Persona(name, condition)
+
+
+def _hi(metric: str, threshold: float = HIGH) -> Clause:
+    return Clause(metric, ">=", threshold)
+
+
+def _lo(metric: str, threshold: float = LOW) -> Clause:
+    return Clause(metric, "<=", threshold)
+
+
+CATALOGUE: tuple[Persona, ...] = (
+    _persona("Weekend Warriors", _hi("weekend_share_of_hours_online")),
+    _persona("Engaged Professionals", _hi("likes_and_reactions"), _hi("income_midpoint_usd")),
+    _persona("Low-Key Users", _lo("weekly_hours_online"), _lo("likes_and_reactions")),
+    _persona("Active Explorers", _hi("weekly_hours_online"), _hi("click_through_rate", AVERAGE)),
+    _persona("Budget Browsers", _lo("income_midpoint_usd"), _hi("weekly_hours_online", AVERAGE)),
+    _persona("Click-Happy Shoppers", _hi("click_through_rate"), _hi("conversion_rate")),
+    _persona(
+        "High-Value Converters", _hi("conversions_per_click"), _hi("income_midpoint_usd", AVERAGE)
+    ),
+    _persona("Window Shoppers", _hi("click_through_rate"), _lo("conversions_per_click")),
+    _persona(
+        "Weekday Regulars",
+        _hi("weekday_hours_online"),
+        _lo("weekend_share_of_hours_online", AVERAGE),
+    ),
+    _persona("Young Socialites", _lo("age_midpoint_years"), _hi("likes_and_reactions", AVERAGE)),
+    _persona("Silver Surfers", _hi("age_midpoint_years")),
+    _persona("Power Followers", _hi("followed_accounts")),
+    _persona("Enthusiastic Likers", _hi("likes_per_followed_account")),
+    _persona("Ad Lingerers", _hi("ad_interaction_seconds")),
+    _persona("Ad Skimmers", _lo("ad_interaction_seconds")),
+    _persona("Curious Generalists", _hi("interest_count")),
+    _persona("Affluent Users", _hi("income_midpoint_usd")),
+)
+_BY_NAME: dict[str, Persona] = {persona.name: persona for persona in CATALOGUE}
+
+
+def _deviations(profile: Mapping[str, Any]) -> list[tuple[str, float]]:
+    """(metric, index) of non-null indices != 100, strongest |index - 100| first."""
+    found = [(m, v) for m in METRICS if (v := _num(profile, f"{m}_index")) is not None]
+    return sorted((d for d in found if d[1] != AVERAGE), key=lambda d: -abs(d[1] - AVERAGE))
+
+
+def _trait(metric: str, value: float) -> str:
+    return f"{'High' if value > AVERAGE else 'Low'}-{LABELS[metric]}"
+
+
+def _fallback(profile: Mapping[str, Any], taken: set[str]) -> tuple[str, str]:
+    gender, share = _text(profile, "modal_gender"), _num(profile, "modal_gender_share")
+    people = f"{gender}s" if gender and share is not None and share >= MAJORITY_SHARE else "Users"
+    who = " ".join(filter(None, [_text(profile, "modal_age_band"), people]))
+    location = _text(profile, "modal_location")
+    devs = _deviations(profile)
+    if devs:
+        lead, rule = _trait(*devs[0]), f"fallback: strongest trait {devs[0][0]}_index = "
+        rule += f"{round(devs[0][1], 1):g}"
+    else:
+        lead, rule = "Typical", _TYPICAL_RULE
+    second = _trait(*devs[1]) if len(devs) > 1 else None
+    options = [[lead, who], [lead, location, who], [lead, second, location, who]]
+    names = [" ".join(filter(None, words)) for words in options]
+    for name in names:
+        if name not in taken:
+            return name, rule
+    suffix = 2
+    while f"{names[-1]} {suffix}" in taken:
+        suffix += 1
+    return f"{names[-1]} {suffix}", rule
+
+
+def _level(value: float) -> str:
+    return "high" if value >= HIGH else "low" if value <= LOW else "moderate"
+
+
+def describe(profile: Mapping[str, Any]) -> str:
+    """The description of one segment profile (Rule 4)."""
+    parts = [
+        f"{_level(value)} {phrase}"
+        for metric, phrase in DESCRIBED
+        if (value := _num(profile, f"{metric}_index")) is not None
+    ]
+    if gender := _text(profile, "modal_gender"):
+        share = _num(profile, "modal_gender_share")
+        majority = share is not None and share >= MAJORITY_SHARE
+        parts.append(f"predominantly {gender.lower()}" if majority else "mixed gender")
+    if age := _text(profile, "modal_age_band"):
+        parts.append(f"age group {age}")
+    if income := _text(profile, "modal_income_band"):
+        parts.append(f"income level {income}")
+    device = _text(profile, "modal_device_usage")
+    device_share = _num(profile, "modal_device_usage_share")
+    if device and device_share is not None and device_share >= DEVICE_SHARE:
+        parts.append(f"device usage mostly {device}")
+    text = ", ".join(parts)
+    return text[:1].upper() + text[1:]
+
+
+def name_segments(profiles: pd.DataFrame) -> pd.DataFrame:
+    """Name and describe each segment of ``profiles`` (Rules 1-4); one row per segment."""
+    rows = profiles.to_dict("records")
+    ids = [int(row["segment_id"]) for row in rows]
+    pairs = [
+        (-persona.score(row), k, ids[i], i)
+        for i, row in enumerate(rows)
+        for k, persona in enumerate(CATALOGUE)
+        if persona.holds(row)
+    ]
+    named: dict[int, tuple[str, str]] = {}
+    used: set[int] = set()
+    for _, k, _, i in sorted(pairs):
+        if i not in named and k not in used:
+            named[i] = (CATALOGUE[k].name, CATALOGUE[k].rule)
+            used.add(k)
+    taken = {name for name, _ in named.values()}
+    for i in sorted(set(range(len(rows))) - set(named), key=lambda i: (ids[i], i)):
+        named[i] = _fallback(rows[i], taken)
+        taken.add(named[i][0])
+    return pd.DataFrame(
+        {
+            "segment_id": ids,
+            "segment_name": [named[i][0] for i in range(len(rows))],
+            "description": [describe(row) for row in rows],
+            "persona_rule": [named[i][1] for i in range(len(rows))],
+        },
+        columns=list(OUTPUT_COLUMNS),
+    )
+
+
+def rule_holds(segment_name: str, persona_rule: str, profile: Mapping[str, Any]) -> bool:
+    """Whether the rule behind ``segment_name`` is true of ``profile`` (e.g. a mart row).
+
+    Catalogue personas: the rule text must be the persona's and its condition must hold.
+    Fallback names: the named metric must be the profile's strongest trait and the name must
+    start with its direction and label (e.g. "High-CTR"); "Typical" needs no deviating index.
+    """
+    if segment_name in _BY_NAME:
+        persona = _BY_NAME[segment_name]
+        return persona_rule == persona.rule and persona.holds(profile)
+    devs = _deviations(profile)
+    if persona_rule == _TYPICAL_RULE:
+        return not devs and segment_name.startswith("Typical ")
+    match = _FALLBACK.match(persona_rule)
+    if match is None or not devs or devs[0][0] != match.group(1):
+        return False
+    return segment_name.startswith(f"{_trait(*devs[0])} ")
