@@ -17,8 +17,9 @@ Thresholds (index scale, 100 = population average):
 Rule 1 - catalogue. :data:`CATALOGUE` is an ordered tuple of personas; a persona's condition is
     a conjunction of clauses ``<m>_index >= t`` / ``<m>_index <= t``; its rule text is the
     clauses joined by " and ". A clause on a null index does not hold. A persona's score on a
-    profile is the sum over its clauses of the index's distance from 100 in the clause's
-    direction (``index - 100`` for ``>=``, ``100 - index`` for ``<=``). The catalogue, in order
+    profile is the mean over its clauses of the index's distance from 100 in the clause's
+    direction (``index - 100`` for ``>=``, ``100 - index`` for ``<=``): a mean, so that a
+    persona with more clauses does not outbid a one-clause persona whose trait is stronger. The catalogue, in order
     (each on ``<metric>_index``):
         Weekend Warriors       weekend_share_of_hours_online >= HIGH
         Engaged Professionals  likes_and_reactions >= HIGH and income_midpoint_usd >= HIGH
@@ -163,7 +164,7 @@ class Persona:
         return all(clause.holds(profile) for clause in self.condition)
 
     def score(self, profile: Mapping[str, Any]) -> float:
-        return sum(clause.margin(profile) for clause in self.condition)
+        return sum(clause.margin(profile) for clause in self.condition) / len(self.condition)
 
 
 def _persona(name: str, *condition: Clause) -> Persona:

@@ -50,7 +50,7 @@ parsed as (
         end as {{ column }},
         {%- endfor %}
         {%- for column, rule in numeric_rules.items() %}
-        {{ dbt.safe_cast(column ~ '_text', api.Column.translate_type('double')) }} as {{ column }}_number,
+        {{ try_cast(column ~ '_text', dbt.type_float()) }} as {{ column }}_number,
         {%- endfor %}
         top_interests_text as top_interests,
         lower(user_id_text) in ('user id', 'user_id', 'userid') as is_repeated_header,
@@ -89,7 +89,7 @@ final as (
         {{ column }},
         {%- endfor %}
         {%- for column, rule in numeric_rules.items() %}
-        cast({{ column }}_number as {{ rule.type }}) as {{ column }},
+        {{ try_cast(column ~ '_number', rule.type) }} as {{ column }},
         {%- endfor %}
         top_interests,
         case
