@@ -42,3 +42,23 @@
     list_sort({{ distances }})[{{ n }}]
     {%- endif -%}
 {%- endmacro %}
+
+
+{# Whether list column `list_column` contains `value`. #}
+{% macro list_has(list_column, value) %}
+    {{ return(adapter.dispatch('list_has', 'segmentation')(list_column, value)) }}
+{% endmacro %}
+
+{% macro duckdb__list_has(list_column, value) %}
+    list_contains({{ list_column }}, {{ value }})
+{%- endmacro %}
+
+
+{# An empty list of text. #}
+{% macro empty_list() %}
+    {{ return(adapter.dispatch('empty_list', 'segmentation')()) }}
+{% endmacro %}
+
+{% macro duckdb__empty_list() %}
+    cast([] as varchar[])
+{%- endmacro %}

@@ -31,24 +31,40 @@
     {% endif %}
 
     {% set n_clusters = var('n_clusters') %}
-    {% if not (n_clusters is integer and n_clusters >= 2) %}
-        {% do problems.append("n_clusters must be a whole number of at least 2, got '" ~ n_clusters ~ "'") %}
+    {% if not (n_clusters == 'auto' or (n_clusters is integer and n_clusters >= 2)) %}
+        {% do problems.append("n_clusters must be auto or a whole number of at least 2, got '" ~ n_clusters ~ "'") %}
     {% endif %}
+    {% set k_range = var('n_clusters_range') %}
+    {% if k_range is string or k_range is not iterable or k_range | length != 2
+        or not (k_range[0] is integer and k_range[1] is integer and 2 <= k_range[0] <= k_range[1]) %}
+        {% do problems.append("n_clusters_range must be [smallest, largest] whole numbers >= 2, got '" ~ k_range ~ "'") %}
+    {% endif %}
+    {% for name in ['quality_sweep', 'refit', 'interest_features'] %}
+        {% if var(name) is not boolean %}
+            {% do problems.append(name ~ " must be true or false, got '" ~ var(name) ~ "'") %}
+        {% endif %}
+    {% endfor %}
+    {% for name in ['drift_threshold', 'identity_max_distance', 'unstable_jaccard'] %}
+        {% if not (var(name) is number and var(name) is not boolean and var(name) >= 0) %}
+            {% do problems.append(name ~ " must be a number >= 0, got '" ~ var(name) ~ "'") %}
+        {% endif %}
+    {% endfor %}
 
     {% set algorithms = ['kmeans', 'minibatch_kmeans', 'gaussian_mixture'] %}
     {% if var('algorithm') not in algorithms %}
         {% do problems.append("algorithm: unknown '" ~ var('algorithm') ~ "' (known: " ~ algorithms | join(', ') ~ ")") %}
     {% endif %}
 
-    {% for name in ['random_seed', 'n_init', 'fit_sample_size'] %}
+    {% for name in ['random_seed', 'n_init', 'fit_sample_size', 'quality_sample_size', 'null_draws', 'stability_subsamples'] %}
         {% set value = var(name) %}
-        {% if not (value is integer and value >= (0 if name == 'random_seed' else 1)) %}
-            {% do problems.append(name ~ " must be a whole number" ~ (" >= 0" if name == 'random_seed' else " >= 1") ~ ", got '" ~ value ~ "'") %}
+        {% set least = 0 if name in ('random_seed', 'stability_subsamples') else (2 if name == 'null_draws' else 1) %}
+        {% if not (value is integer and value is not boolean and value >= least) %}
+            {% do problems.append(name ~ " must be a whole number >= " ~ least ~ ", got '" ~ value ~ "'") %}
         {% endif %}
     {% endfor %}
 
     {% set share = var('max_rejected_share') %}
-    {% if not (share is number and share >= 0 and share <= 1) %}
+    {% if not (share is number and share is not boolean and share >= 0 and share <= 1) %}
         {% do problems.append("max_rejected_share must be a number between 0 and 1, got '" ~ share ~ "'") %}
     {% endif %}
 
@@ -57,6 +73,11 @@
         {% do problems.append("user_profiles_path must be a file path, got '" ~ path ~ "'") %}
     {% elif path and not ((path | lower).endswith('.csv') or (path | lower).endswith('.csv.gz') or (path | lower).endswith('.parquet')) %}
         {% do problems.append("user_profiles_path must end in .csv or .parquet, got '" ~ path ~ "'") %}
+    {% endif %}
+
+    {% set encodings = ['utf-8', 'utf-16', 'latin-1'] %}
+    {% if var('user_profiles_encoding', 'utf-8') not in encodings %}
+        {% do problems.append("user_profiles_encoding: unknown '" ~ var('user_profiles_encoding') ~ "' (known: " ~ encodings | join(', ') ~ ")") %}
     {% endif %}
 
     {% if problems %}

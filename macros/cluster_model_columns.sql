@@ -1,6 +1,7 @@
 {# The columns the clustering model sees, in order: the numeric features (var numeric_features,
    standard-scaled at fit time), then one 0/1 column per value of each categorical feature
-   (var categorical_features, vocabulary order). Returns a list of
+   (var categorical_features, vocabulary order), then, with var interest_features, one 0/1
+   column per known interest (multi-hot). Returns a list of
    {'name': column, 'feature': source column, 'value': category or none, 'is_scaled': bool}. #}
 {% macro cluster_model_columns() %}
     {% set columns = [] %}
@@ -17,6 +18,16 @@
             }) %}
         {% endfor %}
     {% endfor %}
+    {% if var('interest_features') %}
+        {% for interest in var('interests') %}
+            {% do columns.append({
+                'name': 'interest__' ~ slugify(interest),
+                'feature': 'interest_names',
+                'value': interest,
+                'is_scaled': false,
+            }) %}
+        {% endfor %}
+    {% endif %}
     {{ return(columns) }}
 {% endmacro %}
 
@@ -25,4 +36,25 @@
 {% macro slugify(value) %}
     {% set text = (value | string | lower | replace('+', ' plus ')) %}
     {{ return(modules.re.sub('[^a-z0-9]+', '_', text).strip('_')) }}
+{% endmacro %}
+
+
+{# Just the names of cluster_model_columns(). #}
+{% macro cluster_model_column_names() %}
+    {% set names = [] %}
+    {% for column in cluster_model_columns() %}
+        {% do names.append(column.name) %}
+    {% endfor %}
+    {{ return(names) }}
+{% endmacro %}
+
+
+{# The vars that decide a segmentation, recorded with every run. #}
+{% macro segmentation_setting_names() %}
+    {{ return([
+        'numeric_features', 'categorical_features', 'interest_features', 'n_clusters',
+        'n_clusters_range', 'quality_sweep', 'algorithm', 'random_seed', 'n_init',
+        'fit_sample_size', 'quality_sample_size', 'refit', 'drift_threshold', 'null_draws',
+        'stability_subsamples', 'identity_max_distance',
+    ]) }}
 {% endmacro %}

@@ -5,17 +5,17 @@
 {% macro parse_band(column, prefix, multiplier, open_band_width) %}
     {%- set lower_text = "replace(replace(" ~ dbt.split_part(column, "'-'", 1) ~ ", 'k', ''), '+', '')" -%}
     {%- set upper_text = "replace(" ~ dbt.split_part(column, "'-'", 2) ~ ", 'k', '')" -%}
-    cast({{ lower_text }} as {{ dbt.type_float() }}) * {{ multiplier }} as {{ prefix }}_lower_bound,
+    cast({{ lower_text }} as {{ type_double() }}) * {{ multiplier }} as {{ prefix }}_lower_bound,
     case
         when {{ column }} like '%+' then null
-        else (cast({{ upper_text }} as {{ dbt.type_float() }})) * {{ multiplier }}
+        else (cast({{ upper_text }} as {{ type_double() }})) * {{ multiplier }}
     end as {{ prefix }}_upper_bound,
     case
         when {{ column }} like '%+'
-            then cast({{ lower_text }} as {{ dbt.type_float() }}) * {{ multiplier }} + {{ open_band_width / 2 }}
+            then cast({{ lower_text }} as {{ type_double() }}) * {{ multiplier }} + {{ open_band_width / 2 }}
         else (
-            cast({{ lower_text }} as {{ dbt.type_float() }})
-            + cast({{ upper_text }} as {{ dbt.type_float() }})
+            cast({{ lower_text }} as {{ type_double() }})
+            + cast({{ upper_text }} as {{ type_double() }})
         ) * {{ multiplier }} / 2
     end as {{ prefix }}_midpoint
 {%- endmacro %}

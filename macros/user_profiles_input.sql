@@ -10,7 +10,9 @@
 {% endmacro %}
 
 
-{# Every value is read as text: staging parses, validates and quarantines it row by row. #}
+{# Every value is read as text: staging parses, validates and quarantines it row by row.
+   The delimiter is detected (spreadsheets in many locales write ';'); short rows are padded
+   with blanks so they are quarantined rather than fail the read. #}
 {% macro default__read_user_profiles_file(path) %}
     {{ exceptions.raise_compiler_error(
         "Reading a file (var user_profiles_path) is only implemented for DuckDB; "
@@ -24,8 +26,8 @@
         {{ return("read_parquet(" ~ sql_string_literal(path) ~ ")") }}
     {%- else -%}
         {{ return("read_csv(" ~ sql_string_literal(path)
-            ~ ", all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"'"
-            ~ ", null_padding = true, strict_mode = false)") }}
+            ~ ", all_varchar = true, header = true, null_padding = true, strict_mode = false"
+            ~ ", encoding = " ~ sql_string_literal(var('user_profiles_encoding', 'utf-8')) ~ ")") }}
     {%- endif -%}
 {% endmacro %}
 

@@ -1,20 +1,65 @@
 """The glue between dbt Python models and the package: relations in, small DataFrames out.
 
-Everything here reads only what it needs from DuckDB (a bounded, seeded sample as NumPy) so
+Everything here reads only what it needs from DuckDB (bounded, seeded samples as NumPy) so
 that the Python side stays small however many users there are.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import platform
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from segmentation.clustering import CENTROID_DTYPES, SegmentationSettingError, fit_segments
+from segmentation import identity, quality
+from segmentation.clustering import (
+    CENTROID_DTYPES,
+    SegmentationSettingError,
+    SegmentModel,
+    fit_segments,
+)
 from segmentation.naming import name_segments
+
+logger = logging.getLogger(__name__)
+
+ID_COLUMNS = ("user_id", "source_row_number")
+
+RUN_DTYPES: dict[str, str] = {
+    "run_id": "object",
+    "run_started_at": "datetime64[us]",
+    "refit_reason": "object",
+    "input_rows": "int64",
+    "input_fingerprint": "object",
+    "fit_rows": "int64",
+    "quality_rows": "int64",
+    "n_clusters": "int64",
+    "algorithm": "object",
+    "random_seed": "int64",
+    "n_init": "int64",
+    "inertia": "float64",
+    "fit_mean_sq_distance": "float64",
+    "silhouette": "float64",
+    "null_silhouette_mean": "float64",
+    "null_silhouette_std": "float64",
+    "structure_z_score": "float64",
+    "structure_verdict": "object",
+    "stability_ari": "float64",
+    "settings_json": "object",
+    "versions_json": "object",
+    "sweep_json": "object",
+}
+
+HISTORY_DTYPES: dict[str, str] = {
+    **RUN_DTYPES,
+    "segment_id": "int64",
+    **{name: dtype for name, dtype in CENTROID_DTYPES.items() if name != "segment_index"},
+    "segment_fit_users": "int64",
+    "segment_stability_jaccard": "float64",
+}
 
 
 def json_setting(config: Mapping[str, Any], key: str) -> Any:
@@ -25,69 +70,204 @@ def json_setting(config: Mapping[str, Any], key: str) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def fit_sample(relation, sample_size: int, random_seed: int):
-    """All rows when there are at most `sample_size`, else a seeded sample of that size.
-
-    The sample is chosen by a hash of user id and seed, so it is the same on every run and
-    mostly the same after users are added. Rows come back in input-file order.
-    """
-    total = relation.aggregate("count(*)").fetchall()[0][0]
-    if total <= sample_size:
-        return relation.order("source_row_number"), total
-    sampled = relation.query(
-        "cluster_inputs",
-        "select * from cluster_inputs "
-        f"order by hash(user_id || '#' || '{int(random_seed)}'), user_id "
-        f"limit {int(sample_size)}",
-    )
-    return sampled.order("source_row_number"), total
-
-
-def fit_centroids(relation, config: Mapping[str, Any]) -> pd.DataFrame:
-    """int_segment_centroids: fit on the cluster inputs and return the parameter table."""
-    numeric = json_setting(config, "numeric_features")
-    n_clusters = int(json_setting(config, "n_clusters"))
-    random_seed = int(json_setting(config, "random_seed"))
-    sample, input_rows = fit_sample(
-        relation, int(json_setting(config, "fit_sample_size")), random_seed
-    )
-    columns = [name for name in relation.columns if name not in ("user_id", "source_row_number")]
-    matrix = _as_matrix(sample, columns)
-    if input_rows == 0:
-        # Only `dbt build --empty` gets here (an input with no valid rows stops at the
-        # rejected-share check): build the table's shape, with no rows.
-        return _empty_centroids()
-    fitted = fit_segments(
-        matrix,
-        columns,
-        numeric,
-        n_clusters=n_clusters,
-        algorithm=json_setting(config, "algorithm"),
-        random_seed=random_seed,
-        n_init=int(json_setting(config, "n_init")),
-    )
-    frame = fitted.to_frame()
-    frame["fit_rows"] = matrix.shape[0]
-    frame["input_rows"] = input_rows
-    frame["inertia"] = fitted.inertia
-    return frame
-
-
-def _empty_centroids() -> pd.DataFrame:
-    frame = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in CENTROID_DTYPES.items()})
-    for name in ("fit_rows", "input_rows"):
-        frame[name] = pd.Series(dtype="int64")
-    frame["inertia"] = pd.Series(dtype="float64")
-    return frame
-
-
-def _as_matrix(relation, columns: list[str]) -> np.ndarray:
-    arrays = relation.select(*columns).fetchnumpy()
+def as_matrix(relation, columns: list[str]) -> np.ndarray:
+    """The named numeric columns of a relation as a float64 matrix (rows in relation order)."""
+    arrays = relation.select(*columns).fetchnumpy() if columns else {}
+    rows = len(next(iter(arrays.values()))) if arrays else 0
     if not columns:
-        return np.empty((0, 0))
+        return np.empty((rows, 0))
     return np.column_stack([np.asarray(arrays[name], dtype=np.float64) for name in columns])
 
 
-def name_personas(relation) -> pd.DataFrame:
-    """int_segment_personas: names and descriptions from the (small) segment profiles."""
-    return name_segments(relation.df())
+def model_columns(relation) -> list[str]:
+    return [name for name in relation.columns if name not in ID_COLUMNS]
+
+
+def empty_history() -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in HISTORY_DTYPES.items()})
+
+
+def library_versions() -> dict[str, str]:
+    import duckdb
+    import scipy
+    import sklearn
+
+    return {
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "scikit-learn": sklearn.__version__,
+        "scipy": scipy.__version__,
+    }
+
+
+def stored_model(history: pd.DataFrame) -> tuple[pd.DataFrame, SegmentModel | None]:
+    """The latest run's rows of the history and the model they describe."""
+    if history.empty:
+        return history, None
+    latest = history[history["run_id"] == history.sort_values("run_started_at")["run_id"].iloc[-1]]
+    latest = latest.sort_values(["segment_id", "column_position"])
+    segment_ids = sorted(latest["segment_id"].unique())
+    first = latest[latest["segment_id"] == segment_ids[0]]
+    centroids = np.vstack(
+        [latest.loc[latest["segment_id"] == s, "centroid_scaled"].to_numpy() for s in segment_ids]
+    )
+    model = SegmentModel(
+        columns=tuple(first["model_column"]),
+        is_scaled=tuple(bool(flag) for flag in first["is_scaled"]),
+        centers=first["center"].to_numpy(dtype=np.float64),
+        scales=first["scale"].to_numpy(dtype=np.float64),
+        centroids=centroids,
+        labels=np.empty(0, dtype=int),
+        inertia=float(first["inertia"].iloc[0]),
+    )
+    return latest, model
+
+
+def stored_matrix(model: SegmentModel, relation, columns: list[str]) -> np.ndarray:
+    """Today's inputs laid out in the stored model's columns. A category the model never saw
+    (a 0/1 column it doesn't have) is dropped: such a user is equally far from every centroid on
+    that feature. A numeric feature the model doesn't have can't be scored without a refit."""
+    missing = [
+        name for name, scaled in zip(model.columns, model.is_scaled, strict=True)
+        if name not in columns and scaled
+    ]
+    new_numeric = [name for name in columns if "__" not in name and name not in model.columns]
+    if missing or new_numeric:
+        raise SegmentationSettingError(
+            "refit: false, but numeric_features differ from the stored model's "
+            f"({', '.join(name for name, s in zip(model.columns, model.is_scaled, strict=True) if s)}); "
+            "set the dbt var refit: true to fit a new model"
+        )
+    present = [name for name in model.columns if name in columns]
+    matrix = as_matrix(relation, present)
+    full = np.zeros((len(matrix), len(model.columns)))
+    for position, name in enumerate(model.columns):
+        if name in present:
+            full[:, position] = matrix[:, present.index(name)]
+    return full
+
+
+def fit_run(
+    run,
+    fit_sample,
+    quality_sample,
+    history,
+    config: Mapping[str, Any],
+) -> pd.DataFrame:
+    """int_segment_model_history: this run's fitted model, or no rows when the stored one is kept.
+
+    `history` is the model's own earlier rows (None on the first run). See segmentation.quality
+    and segmentation.identity for the rules.
+    """
+    run_row = run.df().iloc[0] if run is not None else None
+    if run_row is None or int(run_row["input_rows"]) == 0:
+        # Only `dbt build --empty` gets here (an input with no valid rows stops at the
+        # rejected-share check): keep the table's shape, add no rows.
+        return empty_history()
+    numeric = list(json_setting(config, "numeric_features"))
+    requested_k = json_setting(config, "n_clusters")
+    algorithm = json_setting(config, "algorithm")
+    seed = int(json_setting(config, "random_seed"))
+    n_init = int(json_setting(config, "n_init"))
+    refit = bool(json_setting(config, "refit"))
+    columns = model_columns(fit_sample)
+
+    previous_rows = history.df() if history is not None else empty_history()
+    latest, stored = stored_model(previous_rows)
+    quality_matrix = as_matrix(quality_sample, columns)
+
+    if not refit and stored is not None:
+        today = stored_matrix(stored, quality_sample, columns)
+        scaled = stored.transform(today)
+        nearest = np.min(
+            np.stack([((scaled - c) ** 2).sum(axis=1) for c in stored.centroids], axis=1), axis=1
+        )
+        drift = identity.drift(float(nearest.mean()), float(latest["fit_mean_sq_distance"].iloc[0]))
+        threshold = float(json_setting(config, "drift_threshold"))
+        if drift <= threshold:
+            logger.info("refit: false and drift %.3f <= %.3f: scoring with run %s",
+                        drift, threshold, latest["run_id"].iloc[0])
+            return empty_history()
+        refit_reason = f"drift {drift:.3f} > drift_threshold {threshold}"
+    elif stored is None:
+        refit_reason = "first run" if refit else "refit: false, but no stored model yet"
+    else:
+        refit_reason = "refit: true"
+
+    k_range = json_setting(config, "n_clusters_range")
+    candidates = list(range(int(k_range[0]), int(k_range[1]) + 1))
+    if requested_k == "auto" or bool(json_setting(config, "quality_sweep")):
+        metrics = quality.sweep(
+            quality_matrix, columns, numeric, candidates, algorithm, seed, n_init
+        )
+    else:
+        metrics = quality.sweep(
+            quality_matrix, columns, numeric, [int(requested_k)], algorithm, seed, n_init
+        )
+    k = quality.choose_k(metrics) if requested_k == "auto" else int(requested_k)
+
+    fit_matrix = as_matrix(fit_sample, columns)
+    model = fit_segments(fit_matrix, columns, numeric, k, algorithm, seed, n_init)
+    verdict = quality.structure_verdict(
+        quality_matrix, columns, numeric, model, algorithm, seed, n_init,
+        int(json_setting(config, "null_draws")),
+    )
+    stable = quality.stability(
+        quality_matrix, columns, numeric, model, algorithm, seed, n_init,
+        int(json_setting(config, "stability_subsamples")),
+    )
+
+    previous_centroids = {}
+    if stored is not None:
+        for segment_id, rows in latest.groupby("segment_id"):
+            previous_centroids[int(segment_id)] = dict(
+                zip(rows["model_column"], rows["centroid_value"], strict=True)
+            )
+    used_ids = [int(value) for value in previous_rows["segment_id"].unique()]
+    segment_ids = identity.align_segment_ids(
+        model.centroids, model.columns, model.scales, model.centers, previous_centroids,
+        used_ids, float(json_setting(config, "identity_max_distance")),
+    )
+
+    metrics["is_selected"] = metrics["n_clusters"] == k
+    frame = model.to_frame()
+    index = frame.pop("segment_index").to_numpy()
+    frame.insert(0, "segment_id", np.array(segment_ids)[index])
+    frame["segment_fit_users"] = np.bincount(model.labels, minlength=k)[index]
+    frame["segment_stability_jaccard"] = stable.segment_jaccard[index]
+    run_values = {
+        "run_id": str(run_row["run_id"]),
+        "run_started_at": pd.Timestamp(run_row["run_started_at"]),
+        "refit_reason": refit_reason,
+        "input_rows": int(run_row["input_rows"]),
+        "input_fingerprint": str(run_row["input_fingerprint"]),
+        "fit_rows": len(fit_matrix),
+        "quality_rows": len(quality_matrix),
+        "n_clusters": k,
+        "algorithm": algorithm,
+        "random_seed": seed,
+        "n_init": n_init,
+        "inertia": model.inertia,
+        "fit_mean_sq_distance": model.inertia / len(fit_matrix),
+        "silhouette": verdict.silhouette,
+        "null_silhouette_mean": verdict.null_silhouette_mean,
+        "null_silhouette_std": verdict.null_silhouette_std,
+        "structure_z_score": verdict.z_score,
+        "structure_verdict": verdict.verdict,
+        "stability_ari": stable.mean_ari,
+        "settings_json": str(run_row["settings_json"]),
+        "versions_json": json.dumps(library_versions(), sort_keys=True),
+        "sweep_json": metrics.to_json(orient="records"),
+    }
+    for name, value in run_values.items():
+        frame[name] = value
+    return frame[list(HISTORY_DTYPES)].astype(HISTORY_DTYPES)
+
+
+def name_personas(profiles, previous=None) -> pd.DataFrame:
+    """int_segment_personas: names and descriptions from the (small) segment profiles; a
+    segment keeps its previous name while that name's rule still holds."""
+    earlier = previous.df() if previous is not None else None
+    return name_segments(profiles.df(), previous=earlier)

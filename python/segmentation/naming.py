@@ -51,6 +51,10 @@ Rule 3 - fallback. Remaining segments, in segment_id order, are named after thei
     "Typical" (rule "fallback: no index deviates from 100"). If the name is taken, the modal
     location is inserted ("High-CTR Urban 25-34 Males"), then the second-strongest trait
     ("High-CTR Low-Likes Urban 25-34 Males"), and finally a numeric suffix " 2", " 3", ...
+Rule 5 - continuity. Given the previous run's names (``previous``; segment ids are aligned
+    across runs), a segment first keeps its previous name while that name's rule still holds
+    on its new profile (re-checked with :func:`rule_holds`; a fallback's rule text is refreshed
+    with today's index). Rules 2-3 then name the rest, never reusing a kept name.
 Rule 4 - description. For weekend hours, weekday hours, likes and reactions, click-through rate
     and conversion rate (in that order, skipped when the index is null) a level word: "high"
     if index >= HIGH, "low" if <= LOW, else "moderate"; then, if the modal gender is known,
@@ -267,18 +271,48 @@ def describe(profile: Mapping[str, Any]) -> str:
     return text[:1].upper() + text[1:]
 
 
-def name_segments(profiles: pd.DataFrame) -> pd.DataFrame:
-    """Name and describe each segment of ``profiles`` (Rules 1-4); one row per segment."""
+def _kept_names(
+    rows: list[dict[str, Any]], ids: list[int], previous: pd.DataFrame | None
+) -> dict[int, tuple[str, str]]:
+    """Rule 5: previous names whose rule still holds, by row position."""
+    if previous is None or previous.empty:
+        return {}
+    earlier = {
+        int(row["segment_id"]): (row["segment_name"], row["persona_rule"])
+        for row in previous.to_dict("records")
+    }
+    kept: dict[int, tuple[str, str]] = {}
+    for i in sorted(range(len(rows)), key=lambda i: ids[i]):
+        if ids[i] not in earlier:
+            continue
+        name, rule = earlier[ids[i]]
+        match = _FALLBACK.match(rule)
+        if match:
+            value = _num(rows[i], f"{match.group(1)}_index")
+            rule = f"fallback: strongest trait {match.group(1)}_index = " + (
+                f"{round(value, 1):g}" if value is not None else "null"
+            )
+        taken = {name for name, _ in kept.values()}
+        if name not in taken and rule_holds(name, rule, rows[i]):
+            kept[i] = (name, rule)
+    return kept
+
+
+def name_segments(profiles: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Name and describe each segment of ``profiles`` (Rules 1-5); one row per segment.
+
+    ``previous``: the last run's ``segment_id``, ``segment_name`` and ``persona_rule`` (Rule 5).
+    """
     rows = profiles.to_dict("records")
     ids = [int(row["segment_id"]) for row in rows]
+    named = _kept_names(rows, ids, previous)
+    used = {k for k, persona in enumerate(CATALOGUE) if persona.name in {n for n, _ in named.values()}}
     pairs = [
         (-persona.score(row), k, ids[i], i)
         for i, row in enumerate(rows)
         for k, persona in enumerate(CATALOGUE)
-        if persona.holds(row)
+        if i not in named and persona.holds(row)
     ]
-    named: dict[int, tuple[str, str]] = {}
-    used: set[int] = set()
     for _, k, _, i in sorted(pairs):
         if i not in named and k not in used:
             named[i] = (CATALOGUE[k].name, CATALOGUE[k].rule)

@@ -34,16 +34,18 @@ def segment_table(connection: duckdb.DuckDBPyConnection) -> str:
             weekend_share_of_hours_online_index,
             likes_and_reactions_index,
             click_through_rate_index,
+            stability_jaccard,
         from dim_segments
         order by users desc, segment_id
         """
     ).fetchall()
     header = ("id", "segment", "users", "share", "age", "gender", "income",
-              "weekend idx", "likes idx", "ctr idx")
+              "weekend idx", "likes idx", "ctr idx", "stability")
     cells = [
         (
             str(row[0]), row[1], f"{row[2]:,}", f"{row[3]:.1%}", row[4], row[5], row[6],
-            *(f"{value:.0f}" if value is not None else "-" for value in row[7:]),
+            *(f"{value:.0f}" if value is not None else "-" for value in row[7:10]),
+            f"{row[10]:.2f}" if row[10] is not None else "-",
         )
         for row in rows
     ]
@@ -52,6 +54,28 @@ def segment_table(connection: duckdb.DuckDBPyConnection) -> str:
              for line in [header, *cells]]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
+
+
+def run_summary(connection: duckdb.DuckDBPyConnection) -> str:
+    """The latest run: how k was chosen, the structure verdict and the numbers behind it."""
+    run = connection.sql(
+        """
+        select
+            n_clusters, refit_reason, structure_verdict, silhouette, null_silhouette_mean,
+            structure_z_score, stability_ari, fit_rows, input_rows,
+        from segmentation_runs
+        where is_latest
+        """
+    ).fetchall()
+    if not run:
+        return "No fitted run yet."
+    k, reason, verdict, real, null, z, ari, fit_rows, input_rows = run[0]
+    return (
+        f"Run: {k} segments fitted on {fit_rows:,} of {input_rows:,} users ({reason}).\n"
+        f"Structure verdict: {verdict.upper()} (silhouette {real:.3f} vs {null:.3f} on "
+        f"structureless data, z = {z:.1f}); stability: mean ARI {ari:.2f} over refits on 80% "
+        "subsamples. See README 'Reading the verdict'."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         users = connection.sql("select count(*) from fct_user_segments").fetchall()[0][0]
         print(f"\nSegments of {users:,} users (index: 100 = population average)\n")
         print(segment_table(connection))
+        print()
+        print(run_summary(connection))
     print(f"\nWarehouse: {path}")
     print("Marts: dim_segments, fct_user_segments, segment_interests")
     return 0

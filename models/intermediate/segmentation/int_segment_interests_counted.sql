@@ -12,7 +12,7 @@ interests as (
 
 segment_sizes as (
     select
-        segment_index,
+        segment_id,
         count(*) as segment_users,
     from assignments
     group by 1
@@ -24,7 +24,7 @@ population as (
 
 interest_users as (
     select
-        assignments.segment_index,
+        assignments.segment_id,
         interests.interest_name,
         count(*) as users,
     from interests
@@ -43,7 +43,7 @@ population_interest_users as (
 
 counted as (
     select
-        interest_users.segment_index + 1 as segment_id,
+        interest_users.segment_id,
         interest_users.interest_name,
         interest_users.users,
         segment_sizes.segment_users,
@@ -51,7 +51,7 @@ counted as (
         population.population_users,
     from interest_users
     inner join segment_sizes
-        on interest_users.segment_index = segment_sizes.segment_index
+        on interest_users.segment_id = segment_sizes.segment_id
     inner join population_interest_users
         on interest_users.interest_name = population_interest_users.interest_name
     cross join population

@@ -16,7 +16,7 @@ features as (
 
 assigned_features as (
     select
-        assignments.segment_index,
+        assignments.segment_id,
         features.*,
     from features
     inner join assignments
@@ -25,7 +25,7 @@ assigned_features as (
 
 segment_stats as (
     select
-        segment_index,
+        segment_id,
         count(*) as users,
         {%- for metric in metrics %}
         avg({{ metric }}) as avg_{{ metric }},
@@ -47,7 +47,7 @@ population_stats as (
 trait_counts as (
     {%- for trait in traits %}
     select
-        segment_index,
+        segment_id,
         '{{ trait }}' as trait,
         {{ trait }} as trait_value,
         count(*) as users,
@@ -63,7 +63,7 @@ ranked_traits as (
     select
         *,
         row_number() over (
-            partition by segment_index, trait
+            partition by segment_id, trait
             order by users desc, trait_value
         ) as trait_rank,
     from trait_counts
@@ -71,7 +71,7 @@ ranked_traits as (
 
 modal_traits as (
     select
-        segment_index,
+        segment_id,
         {%- for trait in traits %}
         max(case when trait = '{{ trait }}' then trait_value end) as modal_{{ trait }},
         max(case when trait = '{{ trait }}' then users end) as modal_{{ trait }}_users,
@@ -83,8 +83,7 @@ modal_traits as (
 
 profiles as (
     select
-        segment_stats.segment_index + 1 as segment_id,
-        segment_stats.segment_index,
+        segment_stats.segment_id,
         {%- for trait in traits %}
         modal_traits.modal_{{ trait }},
         {%- endfor %}
@@ -102,7 +101,7 @@ profiles as (
     from segment_stats
     cross join population_stats
     inner join modal_traits
-        on segment_stats.segment_index = modal_traits.segment_index
+        on segment_stats.segment_id = modal_traits.segment_id
 )
 
 select * from profiles

@@ -1,5 +1,6 @@
 {#- The clustering's view of each user: the chosen numeric features (unscaled) and a 0/1 column
-    per category of each chosen categorical feature. Rows in input-file order, so that a fit on
+    per category of each chosen categorical feature
+    (and per interest, with var interest_features). Rows in input-file order, so that a fit on
     all rows sees them in the same order as a notebook reading the file would. A numeric
     feature with no value (a ratio over zero) counts as 0. -#}
 
@@ -15,7 +16,10 @@ encoded as (
         source_row_number,
         {%- for column in cluster_model_columns() %}
         {%- if column.is_scaled %}
-        cast(coalesce({{ column.feature }}, 0) as {{ dbt.type_float() }}) as {{ column.name }},
+        cast(coalesce({{ column.feature }}, 0) as {{ type_double() }}) as {{ column.name }},
+        {%- elif column.feature == 'interest_names' %}
+        case when {{ list_has('interest_names', sql_string_literal(column.value)) }} then 1.0 else 0.0 end
+            as {{ column.name }},
         {%- else %}
         case when {{ column.feature }} = {{ sql_string_literal(column.value) }} then 1.0 else 0.0 end
             as {{ column.name }},

@@ -14,6 +14,7 @@ interest_counts as (
     select
         user_id,
         count(*) as interest_count,
+        {{ ordered_list('interest_name', 'interest_name') }} as interest_names,
     from interests
     group by 1
 ),
@@ -45,6 +46,7 @@ features as (
             as conversions_per_click,
         profiles.ad_interaction_seconds,
         coalesce(interest_counts.interest_count, 0) as interest_count,
+        coalesce(interest_counts.interest_names, {{ empty_list() }}) as interest_names,
         profiles.age_band_rank,
         profiles.age_lower_bound_years,
         profiles.age_upper_bound_years,

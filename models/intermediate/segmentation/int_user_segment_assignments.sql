@@ -1,5 +1,7 @@
-{#- Every valid user assigned to the nearest centroid, in the space the model was fitted in:
-    numeric features scaled with the stored centre and scale, categories as 0/1 columns. -#}
+{#- Every valid user assigned to the nearest centroid of the latest run, in the space the model
+    was fitted in: numeric features scaled with the stored centre and scale, categories as 0/1
+    columns. A category the stored model never saw has no centroid value: it counts as 0 for
+    every centroid, so such a user is equally far from all of them on that feature. -#}
 
 {%- set model_columns = cluster_model_columns() -%}
 
@@ -25,15 +27,20 @@ scaling as (
 
 centroid_vectors as (
     select
-        segment_index,
-        {{ ordered_list('centroid_scaled', 'column_position') }} as centroid_vector,
+        segment_id,
+        [
+            {%- for column in model_columns %}
+            coalesce(max(case when model_column = '{{ column.name }}' then centroid_scaled end), 0),
+            {%- endfor %}
+        ] as centroid_vector,
     from centroids
     group by 1
 ),
 
 model as (
     select
-        {{ ordered_list('centroid_vector', 'segment_index') }} as centroid_vectors,
+        {{ ordered_list('centroid_vector', 'segment_id') }} as centroid_vectors,
+        {{ ordered_list('segment_id', 'segment_id') }} as segment_ids,
     from centroid_vectors
 ),
 
@@ -56,6 +63,7 @@ scaled as (
 distances as (
     select
         scaled.user_id,
+        model.segment_ids,
         {{ distances_to_centroids('model.centroid_vectors', 'scaled.user_vector') }} as centroid_distances,
     from scaled
     cross join model
@@ -64,7 +72,7 @@ distances as (
 assigned as (
     select
         user_id,
-        {{ nearest_centroid_index('centroid_distances') }} as segment_index,
+        segment_ids[{{ nearest_centroid_index('centroid_distances') }} + 1] as segment_id,
         {{ nearest_centroid_distance('centroid_distances', 1) }} as distance_to_centroid,
         {{ nearest_centroid_distance('centroid_distances', 2) }} as distance_to_second_centroid,
     from distances

@@ -11,12 +11,27 @@ personas as (
     select * from {{ ref('int_segment_personas') }}
 ),
 
+centroids as (
+    select * from {{ ref('int_segment_centroids') }}
+),
+
+segment_runs as (
+    select distinct
+        segment_id,
+        run_id,
+        structure_verdict,
+        segment_stability_jaccard,
+    from centroids
+),
+
 segments as (
     select
         profiles.segment_id,
         personas.segment_name,
         personas.description,
         personas.persona_rule,
+        segment_runs.run_id,
+        segment_runs.structure_verdict,
         {%- for trait in traits %}
         profiles.modal_{{ trait }},
         {%- endfor %}
@@ -30,9 +45,13 @@ segments as (
         {%- for trait in traits %}
         profiles.modal_{{ trait }}_share,
         {%- endfor %}
+        segment_runs.segment_stability_jaccard as stability_jaccard,
+        coalesce(segment_runs.segment_stability_jaccard < {{ var('unstable_jaccard') }}, false) as is_unstable,
     from profiles
     inner join personas
         on profiles.segment_id = personas.segment_id
+    inner join segment_runs
+        on profiles.segment_id = segment_runs.segment_id
 )
 
 select * from segments

@@ -11,7 +11,7 @@ personas as (
 user_segments as (
     select
         assignments.user_id,
-        assignments.segment_index + 1 as segment_id,
+        assignments.segment_id,
         personas.segment_name,
         assignments.distance_to_centroid,
         assignments.distance_to_second_centroid,
@@ -22,7 +22,7 @@ user_segments as (
         ) as assignment_confidence,
     from assignments
     inner join personas
-        on assignments.segment_index + 1 = personas.segment_id
+        on assignments.segment_id = personas.segment_id
 )
 
 select * from user_segments

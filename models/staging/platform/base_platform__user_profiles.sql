@@ -50,7 +50,7 @@ parsed as (
         end as {{ column }},
         {%- endfor %}
         {%- for column, rule in numeric_rules.items() %}
-        {{ try_cast(column ~ '_text', dbt.type_float()) }} as {{ column }}_number,
+        {{ try_cast(column ~ '_text', type_double()) }} as {{ column }}_number,
         {%- endfor %}
         top_interests_text as top_interests,
         lower(user_id_text) in ('user id', 'user_id', 'userid') as is_repeated_header,

@@ -1,0 +1,25 @@
+{# At most `size` rows of `relation`, chosen by a hash of user id and seed: the same rows on
+   every run, and mostly the same after users are added. All rows when there are fewer.
+   Returned in input-file order (source_row_number), as a notebook reading the file sees them. #}
+{% macro seeded_sample(relation, size, seed) %}
+    {{ return(adapter.dispatch('seeded_sample', 'segmentation')(relation, size, seed)) }}
+{% endmacro %}
+
+{% macro duckdb__seeded_sample(relation, size, seed) %}
+    select * from (
+        select * from {{ relation }}
+        order by hash(user_id || '#' || '{{ seed | int }}'), user_id
+        limit {{ size | int }}
+    )
+    order by source_row_number
+{%- endmacro %}
+
+
+{# A fingerprint of a relation's rows: changes when any value of the listed columns changes. #}
+{% macro rows_fingerprint(columns) %}
+    {{ return(adapter.dispatch('rows_fingerprint', 'segmentation')(columns)) }}
+{% endmacro %}
+
+{% macro duckdb__rows_fingerprint(columns) %}
+    cast(bit_xor(hash({{ columns | join(', ') }})) as varchar)
+{%- endmacro %}

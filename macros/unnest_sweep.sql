@@ -1,0 +1,15 @@
+{# The sweep's per-k records (JSON text, as int_segment_model_history stores them) as rows of a
+   lateral table named `alias`. #}
+{% macro unnest_sweep(json_column, alias) %}
+    {{ return(adapter.dispatch('unnest_sweep', 'segmentation')(json_column, alias)) }}
+{% endmacro %}
+
+{% macro duckdb__unnest_sweep(json_column, alias) %}
+    unnest(
+        from_json(
+            {{ json_column }},
+            '[{"n_clusters": "INTEGER", "inertia": "DOUBLE", "silhouette": "DOUBLE",
+               "calinski_harabasz": "DOUBLE", "davies_bouldin": "DOUBLE", "is_selected": "BOOLEAN"}]'
+        )
+    ) as sweep_records ({{ alias }})
+{%- endmacro %}

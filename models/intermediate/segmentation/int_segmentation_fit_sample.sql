@@ -1,0 +1,13 @@
+{#- The users the model is fitted on: all of them up to var fit_sample_size, else a seeded sample. -#}
+
+with
+
+inputs as (
+    select * from {{ ref('int_user_cluster_inputs') }}
+),
+
+sampled as (
+    {{ seeded_sample('inputs', var('fit_sample_size'), var('random_seed')) }}
+)
+
+select * from sampled

@@ -1,0 +1,25 @@
+{# Fails on every combination of `combination_of_columns` that occurs on more than one row:
+   the primary key test of a table keyed by several columns (dbt-utils'
+   unique_combination_of_columns, without the package). #}
+{% test unique_combination(model, combination_of_columns) %}
+
+with
+
+combinations as (
+    select
+        {%- for column in combination_of_columns %}
+        {{ column }},
+        {%- endfor %}
+        count(*) as occurrences
+    from {{ model }}
+    group by {% for column in combination_of_columns %}{{ loop.index }}{{ ', ' if not loop.last }}{% endfor %}
+),
+
+duplicated as (
+    select * from combinations
+    where occurrences > 1
+)
+
+select * from duplicated
+
+{% endtest %}

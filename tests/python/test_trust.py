@@ -1,0 +1,211 @@
+"""Segments you can trust: choosing k, the structure verdict, stability, stable identities,
+scoring with a stored model. Unit tests of segmentation.quality / .identity, then through dbt."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REAL_EXPORT, require_shared, run_dbt
+from sklearn.metrics import adjusted_rand_score
+
+from segmentation import identity, quality
+from segmentation.clustering import fit_segments
+from segmentation.generator import write
+
+
+def blobs(seed: int = 0, per_blob: int = 150) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0, 0], [8, 1], [2, 9], [-7, 6]], dtype=float)
+    labels = np.repeat(np.arange(len(centres)), per_blob)
+    return centres[labels] + rng.normal(0, 1, size=(labels.size, 2))
+
+
+def noise(seed: int = 0, rows: int = 600) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(0, 1, size=(rows, 3))
+
+
+def test_sweep_and_choice_of_k_find_the_planted_number():
+    matrix = blobs()
+    metrics = quality.sweep(matrix, ["x", "y"], ["x", "y"], range(2, 8), "kmeans", 42, 4)
+    assert metrics["n_clusters"].tolist() == list(range(2, 8))
+    assert quality.choose_k(metrics) == 4
+    assert metrics["inertia"].is_monotonic_decreasing
+
+
+def test_choose_k_breaks_ties_towards_fewer_segments():
+    metrics = pd.DataFrame({"n_clusters": [3, 2, 4], "silhouette": [0.5, 0.5, 0.1]})
+    assert quality.choose_k(metrics) == 2
+
+
+def test_permutation_keeps_marginals_and_moves_categorical_blocks_together():
+    columns = ["x", "sex__m", "sex__f"]
+    groups = quality.feature_groups(columns, ["x"])
+    assert groups == [[0], [1, 2]]
+    matrix = np.column_stack([np.arange(50.0), np.tile([1.0, 0.0], 25), np.tile([0.0, 1.0], 25)])
+    shuffled = quality.permuted(matrix, groups, np.random.default_rng(1))
+    assert sorted(shuffled[:, 0]) == sorted(matrix[:, 0])
+    assert (shuffled[:, 1] + shuffled[:, 2] == 1).all()
+
+
+@pytest.mark.parametrize(("data", "expected"), [(blobs, {"strong"}), (noise, {"none", "weak"})])
+def test_verdict_separates_structure_from_noise(data, expected):
+    matrix = data()
+    columns = [f"c{i}" for i in range(matrix.shape[1])]
+    k = 4
+    model = fit_segments(matrix, columns, columns, k, "kmeans", 42, 4)
+    verdict = quality.structure_verdict(matrix, columns, columns, model, "kmeans", 42, 4, draws=4)
+    assert verdict.verdict in expected, verdict
+
+
+def test_stability_is_high_for_clear_clusters_and_flags_noise():
+    clear = blobs()
+    model = fit_segments(clear, ["x", "y"], ["x", "y"], 4, "kmeans", 42, 4)
+    stable = quality.stability(clear, ["x", "y"], ["x", "y"], model, "kmeans", 42, 4, 3)
+    assert stable.mean_ari > 0.95 and (stable.segment_jaccard > 0.9).all()
+    fuzzy = noise()
+    cols = ["a", "b", "c"]
+    model = fit_segments(fuzzy, cols, cols, 8, "kmeans", 42, 1)
+    shaky = quality.stability(fuzzy, cols, cols, model, "kmeans", 42, 1, 3)
+    assert shaky.mean_ari < stable.mean_ari
+
+
+def test_alignment_follows_centroids_and_gives_new_ids_to_newcomers():
+    previous = {7: {"x": 0.0, "y": 0.0}, 3: {"x": 10.0, "y": 0.0}}
+    new = np.array([[10.1, 0.0], [0.1, 0.1], [50.0, 50.0]])
+    ids = identity.align_segment_ids(
+        new, ["x", "y"], np.ones(2), np.zeros(2), previous, used_ids=[3, 7, 9], max_distance=1.0
+    )
+    assert ids == [3, 7, 10]
+    assert identity.align_segment_ids(new, ["x", "y"], np.ones(2), np.zeros(2), {}, [], 1.0) == [
+        1, 2, 3,
+    ]
+
+
+def test_drift_is_relative_misfit():
+    assert identity.drift(1.0, 1.0) == 0.0
+    assert identity.drift(1.3, 1.0) == pytest.approx(0.3)
+
+
+# --- through dbt -----------------------------------------------------------------------------
+
+FAST = {"n_init": 4, "null_draws": 3, "stability_subsamples": 3}
+
+
+def write_export(frame: pd.DataFrame, path) -> str:
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def planted_data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("planted")
+    export_path, truth_path = folder / "export.csv", folder / "truth.csv"
+    write(10_200, export_path, seed=5, truth_path=truth_path)
+    export = pd.read_csv(export_path, dtype=str, keep_default_na=False)
+    truth = pd.read_csv(truth_path, dtype={"user_id": str})
+    earlier = write_export(export.iloc[:10_000], folder / "earlier.csv")
+    grown = str(export_path)
+    return folder, earlier, grown, truth
+
+
+@pytest.fixture(scope="module")
+def auto_build(planted_data):
+    folder, earlier, _, _ = planted_data
+    result = run_dbt(
+        folder / "auto", variables={"user_profiles_path": earlier, "n_clusters": "auto", **FAST}
+    )
+    assert result.ok, result.output[-5000:]
+    return result
+
+
+@pytest.mark.dbt
+def test_auto_picks_the_planted_number_with_a_strong_verdict(auto_build, planted_data):
+    truth = planted_data[3]
+    run = auto_build.frame("select * from segmentation_runs where is_latest")
+    assert run["n_clusters"].item() == truth["persona_name"].nunique() == 5
+    assert run["structure_verdict"].item() == "strong"
+    quality_rows = auto_build.frame("select * from segmentation_quality")
+    assert quality_rows["n_clusters"].tolist() == list(range(2, 11))
+    assert quality_rows.loc[quality_rows.is_selected, "n_clusters"].tolist() == [5]
+    assert set(auto_build.frame("select structure_verdict from dim_segments")["structure_verdict"]) == {
+        "strong"
+    }
+    ours = auto_build.frame("select user_id, segment_id from fct_user_segments")
+    merged = ours.merge(truth, on="user_id")
+    assert adjusted_rand_score(merged["persona_name"], merged["segment_id"]) >= 0.9
+
+
+@pytest.mark.dbt
+def test_real_export_has_no_strong_structure(tmp_path):
+    path = require_shared(REAL_EXPORT)
+    result = run_dbt(tmp_path, variables={"user_profiles_path": str(path), **FAST})
+    assert result.ok, result.output[-5000:]
+    verdict = result.query("select structure_verdict from segmentation_runs")[0][0]
+    assert verdict in {"weak", "none"}
+
+
+@pytest.mark.dbt
+def test_growing_input_keeps_segment_ids_and_names(planted_data):
+    folder, earlier, grown, _ = planted_data
+    database = folder / "identity.duckdb"
+    first = run_dbt(folder / "identity1", variables={"user_profiles_path": earlier, **FAST},
+                    database=database)
+    assert first.ok, first.output[-5000:]
+    before = first.frame("select user_id, segment_id, segment_name from fct_user_segments")
+    second = run_dbt(folder / "identity2", variables={"user_profiles_path": grown, **FAST},
+                     database=database)
+    assert second.ok, second.output[-5000:]
+    after = second.frame("select user_id, segment_id, segment_name from fct_user_segments")
+    merged = before.merge(after, on="user_id", suffixes=("_before", "_after"))
+    assert len(merged) == 10_000
+    same = (merged.segment_id_before == merged.segment_id_after) & (
+        merged.segment_name_before == merged.segment_name_after
+    )
+    assert same.mean() >= 0.98
+    runs = second.frame("select * from segmentation_runs order by run_started_at")
+    assert len(runs) == 2 and runs["refit_reason"].tolist() == ["first run", "refit: true"]
+    moved = second.frame("select sum(users) filter (where is_change) as moved, sum(users) as total "
+                         "from segment_transitions where run_id = (select max_by(run_id, run_started_at) "
+                         "from segmentation_runs)")
+    assert moved["total"].item() == 10_200
+    assert moved["moved"].item() == (~same).sum() + 200
+
+
+@pytest.mark.dbt
+def test_scoring_without_refit_keeps_earlier_users_and_assigns_new_ones(planted_data):
+    folder, earlier, grown, _ = planted_data
+    database = folder / "scoring.duckdb"
+    first = run_dbt(folder / "scoring1", variables={"user_profiles_path": earlier, **FAST},
+                    database=database)
+    assert first.ok, first.output[-5000:]
+    before = first.frame("select user_id, segment_id, segment_name from fct_user_segments")
+    second = run_dbt(
+        folder / "scoring2",
+        variables={"user_profiles_path": grown, "refit": False, **FAST},
+        database=database,
+    )
+    assert second.ok, second.output[-5000:]
+    after = second.frame("select user_id, segment_id, segment_name from fct_user_segments")
+    assert len(after) == 10_200
+    merged = before.merge(after, on="user_id", suffixes=("_before", "_after"))
+    assert (merged.segment_id_before == merged.segment_id_after).all()
+    assert (merged.segment_name_before == merged.segment_name_after).all()
+    assert second.query("select count(*) from segmentation_runs")[0][0] == 1
+
+
+@pytest.mark.dbt
+def test_same_input_and_settings_give_identical_results(planted_data):
+    folder, earlier, _, _ = planted_data
+    outputs = []
+    for attempt in range(2):
+        result = run_dbt(folder / f"repeat{attempt}", variables={"user_profiles_path": earlier, **FAST})
+        assert result.ok, result.output[-5000:]
+        outputs.append(
+            (
+                result.frame("select * from fct_user_segments order by user_id"),
+                result.frame("select * exclude (run_id) from dim_segments order by segment_id"),
+            )
+        )
+    pd.testing.assert_frame_equal(outputs[0][0], outputs[1][0])
+    pd.testing.assert_frame_equal(outputs[0][1], outputs[1][1])
