@@ -55,7 +55,7 @@
         {% do problems.append("algorithm: unknown '" ~ var('algorithm') ~ "' (known: " ~ algorithms | join(', ') ~ ")") %}
     {% endif %}
 
-    {% for name in ['random_seed', 'n_init', 'fit_sample_size', 'quality_sample_size', 'null_draws', 'stability_subsamples'] %}
+    {% for name in ['random_seed', 'n_init', 'fit_sample_size', 'quality_sample_size', 'quality_n_init', 'null_draws', 'stability_subsamples'] %}
         {% set value = var(name) %}
         {% set least = 0 if name in ('random_seed', 'stability_subsamples') else (2 if name == 'null_draws' else 1) %}
         {% if not (value is integer and value is not boolean and value >= least) %}
@@ -73,6 +73,10 @@
         {% do problems.append("user_profiles_path must be a file path, got '" ~ path ~ "'") %}
     {% elif path and not ((path | lower).endswith('.csv') or (path | lower).endswith('.csv.gz') or (path | lower).endswith('.parquet')) %}
         {% do problems.append("user_profiles_path must end in .csv or .parquet, got '" ~ path ~ "'") %}
+    {% endif %}
+
+    {% if var('rule_segments_path') is not string or not var('rule_segments_path') %}
+        {% do problems.append("rule_segments_path must be a file path, got '" ~ var('rule_segments_path') ~ "'") %}
     {% endif %}
 
     {% set encodings = ['utf-8', 'utf-16', 'latin-1'] %}

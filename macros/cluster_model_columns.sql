@@ -54,7 +54,7 @@
     {{ return([
         'numeric_features', 'categorical_features', 'interest_features', 'n_clusters',
         'n_clusters_range', 'quality_sweep', 'algorithm', 'random_seed', 'n_init',
-        'fit_sample_size', 'quality_sample_size', 'refit', 'drift_threshold', 'null_draws',
+        'fit_sample_size', 'quality_sample_size', 'quality_n_init', 'refit', 'drift_threshold', 'null_draws',
         'stability_subsamples', 'identity_max_distance',
     ]) }}
 {% endmacro %}

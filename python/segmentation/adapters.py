@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from segmentation import identity, quality
 from segmentation.clustering import (
@@ -171,6 +172,9 @@ def fit_run(
     algorithm = json_setting(config, "algorithm")
     seed = int(json_setting(config, "random_seed"))
     n_init = int(json_setting(config, "n_init"))
+    # The sweep, null reference and stability refits are many fits on the quality sample;
+    # they use fewer restarts than the model itself (var quality_n_init).
+    quality_n_init = int(json_setting(config, "quality_n_init"))
     refit = bool(json_setting(config, "refit"))
     columns = model_columns(fit_sample)
 
@@ -197,27 +201,29 @@ def fit_run(
         refit_reason = "refit: true"
 
     k_range = json_setting(config, "n_clusters_range")
-    candidates = list(range(int(k_range[0]), int(k_range[1]) + 1))
-    if requested_k == "auto" or bool(json_setting(config, "quality_sweep")):
+    sweep_all = requested_k == "auto" or bool(json_setting(config, "quality_sweep"))
+    candidates = (
+        list(range(int(k_range[0]), int(k_range[1]) + 1)) if sweep_all else [int(requested_k)]
+    )
+    # Many small fits: one thread each is several times faster than OpenMP threads contending
+    # with DuckDB (and each other) for two cores.
+    with threadpool_limits(limits=1):
         metrics = quality.sweep(
-            quality_matrix, columns, numeric, candidates, algorithm, seed, n_init
-        )
-    else:
-        metrics = quality.sweep(
-            quality_matrix, columns, numeric, [int(requested_k)], algorithm, seed, n_init
+            quality_matrix, columns, numeric, candidates, algorithm, seed, quality_n_init
         )
     k = quality.choose_k(metrics) if requested_k == "auto" else int(requested_k)
 
     fit_matrix = as_matrix(fit_sample, columns)
     model = fit_segments(fit_matrix, columns, numeric, k, algorithm, seed, n_init)
-    verdict = quality.structure_verdict(
-        quality_matrix, columns, numeric, model, algorithm, seed, n_init,
-        int(json_setting(config, "null_draws")),
-    )
-    stable = quality.stability(
-        quality_matrix, columns, numeric, model, algorithm, seed, n_init,
-        int(json_setting(config, "stability_subsamples")),
-    )
+    with threadpool_limits(limits=1):
+        verdict = quality.structure_verdict(
+            quality_matrix, columns, numeric, model, algorithm, seed, quality_n_init,
+            int(json_setting(config, "null_draws")),
+        )
+        stable = quality.stability(
+            quality_matrix, columns, numeric, model, algorithm, seed, quality_n_init,
+            int(json_setting(config, "stability_subsamples")),
+        )
 
     previous_centroids = {}
     if stored is not None:

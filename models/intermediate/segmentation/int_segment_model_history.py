@@ -18,6 +18,7 @@ def model(dbt, session):
         "algorithm": dbt.config.get("algorithm"),
         "random_seed": dbt.config.get("random_seed"),
         "n_init": dbt.config.get("n_init"),
+        "quality_n_init": dbt.config.get("quality_n_init"),
         "refit": dbt.config.get("refit"),
         "drift_threshold": dbt.config.get("drift_threshold"),
         "null_draws": dbt.config.get("null_draws"),

@@ -1,0 +1,85 @@
+{#- One row per valid user: the profile that rule segments are defined on. The typed attributes
+    and engineered features of int_user_features, the interests as a list, each behaviour
+    metric's percentile rank within the population, and the behavioural flags (thresholds: var
+    profile_flag_thresholds). -#}
+
+{%- set ranked_metrics = percentile_ranked_metrics() -%}
+
+with
+
+features as (
+    select * from {{ ref('int_user_features') }}
+),
+
+interests as (
+    select * from {{ ref('stg_platform__user_interests') }}
+),
+
+interest_lists as (
+    select
+        user_id,
+        {{ ordered_list('interest_name', 'interest_name') }} as interests,
+    from interests
+    group by 1
+),
+
+percentiles as (
+    select
+        user_id,
+        {%- for metric in ranked_metrics %}
+        {{ percentile_rank(metric) }} as {{ metric }}_percentile,
+        {%- endfor %}
+    from features
+),
+
+profiles as (
+    select
+        features.user_id,
+        features.age_band,
+        features.gender,
+        features.location,
+        features.language,
+        features.education_level,
+        features.device_usage,
+        features.income_band,
+        {{ list_or_empty('interest_lists.interests') }} as interests,
+        features.likes_and_reactions,
+        features.followed_accounts,
+        features.weekday_hours_online,
+        features.weekend_hours_online,
+        features.weekly_hours_online,
+        features.weekend_share_of_hours_online,
+        features.likes_per_followed_account,
+        features.click_through_rate,
+        features.conversion_rate,
+        features.conversions_per_click,
+        features.ad_interaction_seconds,
+        features.interest_count,
+        features.age_band_rank,
+        features.age_lower_bound_years,
+        features.age_upper_bound_years,
+        features.age_midpoint_years,
+        features.income_band_rank,
+        features.income_lower_bound_usd,
+        features.income_upper_bound_usd,
+        features.income_midpoint_usd,
+        {%- for metric in ranked_metrics %}
+        percentiles.{{ metric }}_percentile,
+        {%- endfor %}
+    from features
+    inner join percentiles
+        on features.user_id = percentiles.user_id
+    left join interest_lists
+        on features.user_id = interest_lists.user_id
+),
+
+flagged as (
+    select
+        *,
+        {%- for flag in user_profile_flags() %}
+        coalesce({{ flag.condition }}, false) as {{ flag.name }},
+        {%- endfor %}
+    from profiles
+)
+
+select * from flagged
