@@ -131,15 +131,16 @@ def stored_matrix(model: SegmentModel, relation, columns: list[str]) -> np.ndarr
     (a 0/1 column it doesn't have) is dropped: such a user is equally far from every centroid on
     that feature. A numeric feature the model doesn't have can't be scored without a refit."""
     missing = [
-        name for name, scaled in zip(model.columns, model.is_scaled, strict=True)
+        name
+        for name, scaled in zip(model.columns, model.is_scaled, strict=True)
         if name not in columns and scaled
     ]
     new_numeric = [name for name in columns if "__" not in name and name not in model.columns]
     if missing or new_numeric:
+        stored = [n for n, scaled in zip(model.columns, model.is_scaled, strict=True) if scaled]
         raise SegmentationSettingError(
             "refit: false, but numeric_features differ from the stored model's "
-            f"({', '.join(name for name, s in zip(model.columns, model.is_scaled, strict=True) if s)}); "
-            "set the dbt var refit: true to fit a new model"
+            f"({', '.join(stored)}); set the dbt var refit: true to fit a new model"
         )
     present = [name for name in model.columns if name in columns]
     matrix = as_matrix(relation, present)
@@ -191,8 +192,12 @@ def fit_run(
         drift = identity.drift(float(nearest.mean()), float(latest["fit_mean_sq_distance"].iloc[0]))
         threshold = float(json_setting(config, "drift_threshold"))
         if drift <= threshold:
-            logger.info("refit: false and drift %.3f <= %.3f: scoring with run %s",
-                        drift, threshold, latest["run_id"].iloc[0])
+            logger.info(
+                "refit: false and drift %.3f <= %.3f: scoring with run %s",
+                drift,
+                threshold,
+                latest["run_id"].iloc[0],
+            )
             return empty_history()
         refit_reason = f"drift {drift:.3f} > drift_threshold {threshold}"
     elif stored is None:
@@ -205,8 +210,8 @@ def fit_run(
     candidates = (
         list(range(int(k_range[0]), int(k_range[1]) + 1)) if sweep_all else [int(requested_k)]
     )
-    # Many small fits: one thread each is several times faster than OpenMP threads contending
-    # with DuckDB (and each other) for two cores.
+    # One thread per fit: OpenMP threads contending with DuckDB (dbt runs models side by side)
+    # for the cores made the fits several times slower, not faster.
     with threadpool_limits(limits=1):
         metrics = quality.sweep(
             quality_matrix, columns, numeric, candidates, algorithm, seed, quality_n_init
@@ -214,14 +219,26 @@ def fit_run(
     k = quality.choose_k(metrics) if requested_k == "auto" else int(requested_k)
 
     fit_matrix = as_matrix(fit_sample, columns)
-    model = fit_segments(fit_matrix, columns, numeric, k, algorithm, seed, n_init)
     with threadpool_limits(limits=1):
+        model = fit_segments(fit_matrix, columns, numeric, k, algorithm, seed, n_init)
         verdict = quality.structure_verdict(
-            quality_matrix, columns, numeric, model, algorithm, seed, quality_n_init,
+            quality_matrix,
+            columns,
+            numeric,
+            model,
+            algorithm,
+            seed,
+            quality_n_init,
             int(json_setting(config, "null_draws")),
         )
         stable = quality.stability(
-            quality_matrix, columns, numeric, model, algorithm, seed, quality_n_init,
+            quality_matrix,
+            columns,
+            numeric,
+            model,
+            algorithm,
+            seed,
+            quality_n_init,
             int(json_setting(config, "stability_subsamples")),
         )
 
@@ -233,8 +250,13 @@ def fit_run(
             )
     used_ids = [int(value) for value in previous_rows["segment_id"].unique()]
     segment_ids = identity.align_segment_ids(
-        model.centroids, model.columns, model.scales, model.centers, previous_centroids,
-        used_ids, float(json_setting(config, "identity_max_distance")),
+        model.centroids,
+        model.columns,
+        model.scales,
+        model.centers,
+        previous_centroids,
+        used_ids,
+        float(json_setting(config, "identity_max_distance")),
     )
 
     metrics["is_selected"] = metrics["n_clusters"] == k

@@ -19,8 +19,8 @@ Rule 1 - catalogue. :data:`CATALOGUE` is an ordered tuple of personas; a persona
     clauses joined by " and ". A clause on a null index does not hold. A persona's score on a
     profile is the mean over its clauses of the index's distance from 100 in the clause's
     direction (``index - 100`` for ``>=``, ``100 - index`` for ``<=``): a mean, so that a
-    persona with more clauses does not outbid a one-clause persona whose trait is stronger. The catalogue, in order
-    (each on ``<metric>_index``):
+    persona with more clauses does not outbid a one-clause persona whose trait is stronger.
+    The catalogue, in order (each on ``<metric>_index``):
         Weekend Warriors       weekend_share_of_hours_online >= HIGH
         Engaged Professionals  likes_and_reactions >= HIGH and income_midpoint_usd >= HIGH
         Low-Key Users          weekly_hours_online <= LOW and likes_and_reactions <= LOW
@@ -306,7 +306,9 @@ def name_segments(profiles: pd.DataFrame, previous: pd.DataFrame | None = None) 
     rows = profiles.to_dict("records")
     ids = [int(row["segment_id"]) for row in rows]
     named = _kept_names(rows, ids, previous)
-    used = {k for k, persona in enumerate(CATALOGUE) if persona.name in {n for n, _ in named.values()}}
+    used = {
+        k for k, persona in enumerate(CATALOGUE) if persona.name in {n for n, _ in named.values()}
+    }
     pairs = [
         (-persona.score(row), k, ids[i], i)
         for i, row in enumerate(rows)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
 import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import StandardScaler
 
-from segmentation.adapters import fit_centroids, fit_sample
+from segmentation.adapters import fit_run
 from segmentation.clustering import SegmentationSettingError, fit_segments
 
 
@@ -42,7 +45,9 @@ def test_predict_and_parameter_table_reproduce_the_labels():
     centroid = frame[frame.segment_index == 1].sort_values("column_position")
     assert centroid["centroid_scaled"].to_numpy() == pytest.approx(model.centroids[1])
     unscaled = centroid["centroid_value"].to_numpy()
-    assert unscaled[:2] == pytest.approx(model.centroids[1, :2] * model.scales[:2] + model.centers[:2])
+    assert unscaled[:2] == pytest.approx(
+        model.centroids[1, :2] * model.scales[:2] + model.centers[:2]
+    )
 
 
 @pytest.mark.parametrize("algorithm", ["kmeans", "minibatch_kmeans", "gaussian_mixture"])
@@ -68,53 +73,81 @@ def test_guards_name_the_setting_to_change():
         fit_segments(constant, ["x", "y", "flag"], ["x", "y"], 2)
 
 
-def cluster_inputs(rows: int) -> duckdb.DuckDBPyRelation:
+def relations(matrix: np.ndarray, run_id: str = "run-1"):
+    """In-memory stand-ins for the dbt refs fit_run reads."""
     connection = duckdb.connect()
-    connection.sql(
-        f"""
-        create table inputs as
-        select
-            cast(i + 1000 as varchar) as user_id,
-            i + 1 as source_row_number,
-            cast(i % 7 as double) as x,
-            cast((i * 13) % 11 as double) as y,
-            case when i % 2 = 0 then 1.0 else 0.0 end as flag,
-        from range({rows}) as t(i)
-        """
+    frame = pd.DataFrame(matrix, columns=["x", "y", "flag"])
+    frame.insert(0, "user_id", [f"u{i}" for i in range(len(frame))])
+    frame.insert(1, "source_row_number", range(1, len(frame) + 1))
+    connection.register("inputs_frame", frame)
+    inputs = connection.sql("select * from inputs_frame")
+    run = connection.sql(
+        f"select '{run_id}' as run_id, timestamp '2026-01-01' as run_started_at, "
+        f"{len(frame)} as input_rows, 'fp' as input_fingerprint, '{{}}' as settings_json"
     )
-    return connection.table("inputs")
+    return connection, run, inputs
 
 
-def test_sample_is_all_rows_in_file_order_below_the_limit():
-    sample, total = fit_sample(cluster_inputs(50), sample_size=100, random_seed=42)
-    order = [row[0] for row in sample.select("source_row_number").fetchall()]
-    assert total == 50 and order == list(range(1, 51))
+SETTINGS = {
+    "numeric_features": '["x", "y"]',
+    "n_clusters": "3",
+    "n_clusters_range": "[2, 5]",
+    "quality_sweep": "true",
+    "algorithm": '"kmeans"',
+    "random_seed": "42",
+    "n_init": "4",
+    "quality_n_init": "2",
+    "refit": "true",
+    "drift_threshold": "0.2",
+    "null_draws": "3",
+    "stability_subsamples": "2",
+    "identity_max_distance": "1.0",
+}
 
 
-def test_sample_is_seeded_bounded_and_stable_when_users_are_added():
-    first, total = fit_sample(cluster_inputs(1000), sample_size=100, random_seed=42)
-    again, _ = fit_sample(cluster_inputs(1000), sample_size=100, random_seed=42)
-    grown, _ = fit_sample(cluster_inputs(1020), sample_size=100, random_seed=42)
-    other_seed, _ = fit_sample(cluster_inputs(1000), sample_size=100, random_seed=7)
-    ids = {row[0] for row in first.select("user_id").fetchall()}
-    assert total == 1000 and len(ids) == 100
-    assert ids == {row[0] for row in again.select("user_id").fetchall()}
-    assert len(ids & {row[0] for row in grown.select("user_id").fetchall()}) >= 90
-    assert ids != {row[0] for row in other_seed.select("user_id").fetchall()}
+def test_fit_run_records_a_run_with_its_sweep_and_verdict():
+    matrix, truth = blobs()
+    _, run, inputs = relations(matrix)
+    history = fit_run(run, inputs, inputs, None, SETTINGS)
+    assert sorted(history["segment_id"].unique()) == [1, 2, 3]
+    assert (history["refit_reason"] == "first run").all()
+    assert history["structure_verdict"].iloc[0] == "strong"
+    sweep = pd.read_json(StringIO(history["sweep_json"].iloc[0]))
+    assert sweep["n_clusters"].tolist() == [2, 3, 4, 5]
+    assert sweep.loc[sweep.is_selected, "n_clusters"].tolist() == [3]
+    assert history.groupby("segment_id")["segment_fit_users"].first().sum() == len(matrix)
 
 
-def test_fit_centroids_reads_settings_as_dbt_passes_them():
-    settings = {
-        "numeric_features": '["x", "y"]',
-        "n_clusters": "3",
-        "algorithm": '"kmeans"',
-        "random_seed": "42",
-        "n_init": "4",
-        "fit_sample_size": "500",
-    }
-    frame = fit_centroids(cluster_inputs(800), settings)
-    assert set(frame["segment_index"]) == {0, 1, 2}
-    assert (frame["fit_rows"] == 500).all() and (frame["input_rows"] == 800).all()
-    scaled = frame[frame.model_column.isin(["x", "y"])]
-    assert scaled["is_scaled"].all()
-    assert not frame.loc[frame.model_column == "flag", "is_scaled"].any()
+def test_refit_false_keeps_the_stored_model_until_it_drifts():
+    matrix, _ = blobs()
+    connection, run, inputs = relations(matrix)
+    first = fit_run(run, inputs, inputs, None, SETTINGS)
+    connection.register("history_frame", first)
+    stored = connection.sql("select * from history_frame")
+    keep = fit_run(run, inputs, inputs, stored, {**SETTINGS, "refit": "false"})
+    assert keep.empty
+    shifted = matrix.copy()
+    shifted[:, 0] += 6.0
+    connection2, run2, moved = relations(shifted, run_id="run-2")
+    connection2.register("history_frame", first)
+    stored2 = connection2.sql("select * from history_frame")
+    refit = fit_run(run2, moved, moved, stored2, {**SETTINGS, "refit": "false"})
+    assert not refit.empty
+    assert refit["refit_reason"].iloc[0].startswith("drift ")
+
+
+def test_a_refit_on_the_same_data_keeps_every_segment_id():
+    matrix, _ = blobs()
+    connection, run, inputs = relations(matrix)
+    first = fit_run(run, inputs, inputs, None, SETTINGS)
+    connection.register("history_frame", first)
+    again = fit_run(
+        run,
+        inputs,
+        inputs,
+        connection.sql("select * from history_frame"),
+        {**SETTINGS, "random_seed": "7"},
+    )
+    pairs = first.merge(again, on=["model_column", "segment_id"], suffixes=("", "_again"))
+    assert len(pairs) == len(first)
+    assert np.allclose(pairs["centroid_value"], pairs["centroid_value_again"], atol=1e-6)

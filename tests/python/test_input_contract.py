@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import BAD_INPUTS, require_shared, run_dbt
 
+from conftest import BAD_INPUTS, require_shared, run_dbt
 from segmentation.generator import generate
 from segmentation.schema import EXPORT_COLUMNS
 
@@ -124,11 +124,17 @@ def awkward_path(tmp: Path) -> Path:
 CASES = [
     Case("header_variants", shared("header_variants.csv"), clean_rows=20),
     Case("bom_crlf", shared("bom_crlf.csv"), clean_rows=20),
-    Case("missing_income_column", shared("missing_income_column.csv"),
-         error="missing required column(s) 'Income Level'"),
+    Case(
+        "missing_income_column",
+        shared("missing_income_column.csv"),
+        error="missing required column(s) 'Income Level'",
+    ),
     Case("header_only", shared("header_only.csv"), error="no rows"),
-    Case("mixed_bad_rows_default_threshold", shared("mixed_bad_rows.csv"),
-         error="8 of 30 input rows rejected (26.7%); per reason: duplicate_user_id: 1"),
+    Case(
+        "mixed_bad_rows_default_threshold",
+        shared("mixed_bad_rows.csv"),
+        error="8 of 30 input rows rejected (26.7%); per reason: duplicate_user_id: 1",
+    ),
     Case(
         "mixed_bad_rows_raised_threshold",
         shared("mixed_bad_rows.csv"),
@@ -146,26 +152,54 @@ CASES = [
         variables={"max_rejected_share": 0.5},
     ),
     Case("uuid_ids", with_rows("uuid.csv", uuid_ids), clean_rows=20),
-    Case("messy_vocabulary_and_blank_interests", with_rows("messy.csv", messy_vocabulary),
-         clean_rows=20),
-    Case("concatenated_exports", with_rows("concatenated.csv", concatenated), clean_rows=20,
-         rejected={"repeated_header": 1}, variables={"max_rejected_share": 0.1}),
-    Case("one_bad_row_below_threshold",
-         lambda tmp: write_csv(tmp / "one_bad.csv", clean_rows(40)[:-1] + [
-             [*clean_rows(40)[-1][:11], "0.2.5", *clean_rows(40)[-1][12:]]
-         ]),
-         clean_rows=39, rejected={"unparseable_click_through_rate": 1}),
-    Case("decimal_count_and_nan", with_rows("decimals.csv", lambda rows: set_value(
-        1, "Conversion Rates", "NaN")(set_value(0, "Followed Accounts", "12.5")(rows))),
-         clean_rows=18, rejected={"not_whole_followed_accounts": 1,
-                                  "unparseable_conversion_rate": 1},
-         variables={"max_rejected_share": 0.2}),
-    Case("blank_required_value", with_rows("blank.csv", set_value(4, "Gender", "  ")),
-         clean_rows=19, rejected={"missing_gender": 1}, variables={"max_rejected_share": 0.1}),
+    Case(
+        "messy_vocabulary_and_blank_interests",
+        with_rows("messy.csv", messy_vocabulary),
+        clean_rows=20,
+    ),
+    Case(
+        "concatenated_exports",
+        with_rows("concatenated.csv", concatenated),
+        clean_rows=20,
+        rejected={"repeated_header": 1},
+        variables={"max_rejected_share": 0.1},
+    ),
+    Case(
+        "one_bad_row_below_threshold",
+        lambda tmp: write_csv(
+            tmp / "one_bad.csv",
+            clean_rows(40)[:-1] + [[*clean_rows(40)[-1][:11], "0.2.5", *clean_rows(40)[-1][12:]]],
+        ),
+        clean_rows=39,
+        rejected={"unparseable_click_through_rate": 1},
+    ),
+    Case(
+        "decimal_count_and_nan",
+        with_rows(
+            "decimals.csv",
+            lambda rows: set_value(1, "Conversion Rates", "NaN")(
+                set_value(0, "Followed Accounts", "12.5")(rows)
+            ),
+        ),
+        clean_rows=18,
+        rejected={"not_whole_followed_accounts": 1, "unparseable_conversion_rate": 1},
+        variables={"max_rejected_share": 0.2},
+    ),
+    Case(
+        "blank_required_value",
+        with_rows("blank.csv", set_value(4, "Gender", "  ")),
+        clean_rows=19,
+        rejected={"missing_gender": 1},
+        variables={"max_rejected_share": 0.1},
+    ),
     Case("parquet_input", parquet, clean_rows=20),
     Case("semicolon_delimited", semicolons, clean_rows=20),
-    Case("latin1_with_setting", latin1, clean_rows=20,
-         variables={"user_profiles_encoding": "latin-1"}),
+    Case(
+        "latin1_with_setting",
+        latin1,
+        clean_rows=20,
+        variables={"user_profiles_encoding": "latin-1"},
+    ),
     Case("latin1_without_setting", latin1, error="not utf-8 encoded"),
     Case("extra_and_reordered_columns", extra_and_reordered, clean_rows=20),
     Case("quote_and_spaces_in_path", awkward_path, clean_rows=20),

@@ -1,4 +1,4 @@
-"""End to end through dbt: the marts' contents on the demo seed, the real export and planted data."""
+"""End to end through dbt: the marts on the demo seed, the real export and planted data."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import PEER_NOTEBOOK, REAL_EXPORT, require_shared, run_dbt
 from sklearn.metrics import adjusted_rand_score
 
+from conftest import PEER_NOTEBOOK, REAL_EXPORT, require_shared, run_dbt
 from segmentation.generator import write
 from segmentation.naming import rule_holds
 
@@ -85,9 +85,9 @@ def test_interest_lift_matches_a_recomputation(demo_build):
     share_of_population = interests.groupby("interest_name").size() / sizes["users"].sum()
     users = interests.groupby(["segment_id", "interest_name"]).size()
     share_of_segment = users / users.index.get_level_values(0).map(sizes["users"]).to_numpy()
-    lift = share_of_segment / share_of_population.reindex(
-        users.index.get_level_values(1)
-    ).to_numpy()
+    lift = (
+        share_of_segment / share_of_population.reindex(users.index.get_level_values(1)).to_numpy()
+    )
     assert published["users"].sort_index().tolist() == users.sort_index().tolist()
     assert published["lift"].sort_index().to_numpy() == pytest.approx(lift.sort_index().to_numpy())
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REAL_EXPORT, require_shared, run_dbt
 from sklearn.metrics import adjusted_rand_score
 
+from conftest import REAL_EXPORT, require_shared, run_dbt
 from segmentation import identity, quality
 from segmentation.clustering import fit_segments
 from segmentation.generator import write
@@ -78,7 +78,9 @@ def test_alignment_follows_centroids_and_gives_new_ids_to_newcomers():
     )
     assert ids == [3, 7, 10]
     assert identity.align_segment_ids(new, ["x", "y"], np.ones(2), np.zeros(2), {}, [], 1.0) == [
-        1, 2, 3,
+        1,
+        2,
+        3,
     ]
 
 
@@ -128,9 +130,9 @@ def test_auto_picks_the_planted_number_with_a_strong_verdict(auto_build, planted
     quality_rows = auto_build.frame("select * from segmentation_quality")
     assert quality_rows["n_clusters"].tolist() == list(range(2, 11))
     assert quality_rows.loc[quality_rows.is_selected, "n_clusters"].tolist() == [5]
-    assert set(auto_build.frame("select structure_verdict from dim_segments")["structure_verdict"]) == {
-        "strong"
-    }
+    assert set(
+        auto_build.frame("select structure_verdict from dim_segments")["structure_verdict"]
+    ) == {"strong"}
     ours = auto_build.frame("select user_id, segment_id from fct_user_segments")
     merged = ours.merge(truth, on="user_id")
     assert adjusted_rand_score(merged["persona_name"], merged["segment_id"]) >= 0.9
@@ -149,12 +151,14 @@ def test_real_export_has_no_strong_structure(tmp_path):
 def test_growing_input_keeps_segment_ids_and_names(planted_data):
     folder, earlier, grown, _ = planted_data
     database = folder / "identity.duckdb"
-    first = run_dbt(folder / "identity1", variables={"user_profiles_path": earlier, **FAST},
-                    database=database)
+    first = run_dbt(
+        folder / "identity1", variables={"user_profiles_path": earlier, **FAST}, database=database
+    )
     assert first.ok, first.output[-5000:]
     before = first.frame("select user_id, segment_id, segment_name from fct_user_segments")
-    second = run_dbt(folder / "identity2", variables={"user_profiles_path": grown, **FAST},
-                     database=database)
+    second = run_dbt(
+        folder / "identity2", variables={"user_profiles_path": grown, **FAST}, database=database
+    )
     assert second.ok, second.output[-5000:]
     after = second.frame("select user_id, segment_id, segment_name from fct_user_segments")
     merged = before.merge(after, on="user_id", suffixes=("_before", "_after"))
@@ -165,9 +169,11 @@ def test_growing_input_keeps_segment_ids_and_names(planted_data):
     assert same.mean() >= 0.98
     runs = second.frame("select * from segmentation_runs order by run_started_at")
     assert len(runs) == 2 and runs["refit_reason"].tolist() == ["first run", "refit: true"]
-    moved = second.frame("select sum(users) filter (where is_change) as moved, sum(users) as total "
-                         "from segment_transitions where run_id = (select max_by(run_id, run_started_at) "
-                         "from segmentation_runs)")
+    moved = second.frame(
+        "select sum(users) filter (where is_change) as moved, sum(users) as total "
+        "from segment_transitions where run_id = (select max_by(run_id, run_started_at) "
+        "from segmentation_runs)"
+    )
     assert moved["total"].item() == 10_200
     assert moved["moved"].item() == (~same).sum() + 200
 
@@ -176,8 +182,9 @@ def test_growing_input_keeps_segment_ids_and_names(planted_data):
 def test_scoring_without_refit_keeps_earlier_users_and_assigns_new_ones(planted_data):
     folder, earlier, grown, _ = planted_data
     database = folder / "scoring.duckdb"
-    first = run_dbt(folder / "scoring1", variables={"user_profiles_path": earlier, **FAST},
-                    database=database)
+    first = run_dbt(
+        folder / "scoring1", variables={"user_profiles_path": earlier, **FAST}, database=database
+    )
     assert first.ok, first.output[-5000:]
     before = first.frame("select user_id, segment_id, segment_name from fct_user_segments")
     second = run_dbt(
@@ -199,7 +206,9 @@ def test_same_input_and_settings_give_identical_results(planted_data):
     folder, earlier, _, _ = planted_data
     outputs = []
     for attempt in range(2):
-        result = run_dbt(folder / f"repeat{attempt}", variables={"user_profiles_path": earlier, **FAST})
+        result = run_dbt(
+            folder / f"repeat{attempt}", variables={"user_profiles_path": earlier, **FAST}
+        )
         assert result.ok, result.output[-5000:]
         outputs.append(
             (
