@@ -7,8 +7,10 @@ STAMP := $(VENV)/.installed
 
 export DBT_PROFILES_DIR := $(CURDIR)
 export SEGMENTATION_DUCKDB_PATH ?= $(CURDIR)/warehouse/segmentation.duckdb
+export SEGMENTATION_BUILD_DIR ?= $(CURDIR)/build
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup build test lint format dbt-test pytest bench report clean
+.PHONY: setup build test lint format bench report chromium clean
 
 setup: $(STAMP)
 
@@ -24,9 +26,18 @@ build: setup
 	mkdir -p "$(dir $(SEGMENTATION_DUCKDB_PATH))"
 	$(BIN)/dbt build --vars '$(DBT_VARS)'
 	$(BIN)/python -m segmentation.summary
+	$(BIN)/python -m segmentation.report
+
+## report: the HTML report from the published serving database (after a build)
+report: setup
+	$(BIN)/python -m segmentation.report
+
+## chromium: Debian's headless Chromium, for the report's browser test
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium; }
 
 ## test: lint, then every test (pytest runs the dbt builds and dbt tests it needs)
-test: setup lint
+test: setup lint chromium
 	$(BIN)/pytest
 
 lint: setup

@@ -21,7 +21,9 @@ PEER_NOTEBOOK = SHARED_DIR / "bench" / "peer_notebook.py"
 
 def require_shared(path: Path) -> Path:
     if not path.exists():
-        pytest.skip(f"{path} is absent: ../shared (the real export and peer) is not beside the project")
+        pytest.skip(
+            f"{path} is absent: ../shared (the real export and peer) is not beside the project"
+        )
     return path
 
 
@@ -58,15 +60,20 @@ def run_dbt(
         **os.environ,
         "DBT_PROFILES_DIR": str(PROJECT_DIR),
         "SEGMENTATION_DUCKDB_PATH": str(database),
+        "SEGMENTATION_BUILD_DIR": str(workdir / "build"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     args = [
         str(Path(sys.executable).with_name("dbt")),
         command,
-        "--project-dir", str(PROJECT_DIR),
-        "--target-path", str(workdir / "target"),
-        "--log-path", str(workdir / "logs"),
-        "--vars", json.dumps(variables or {}),
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(workdir / "target"),
+        "--log-path",
+        str(workdir / "logs"),
+        "--vars",
+        json.dumps(variables or {}),
         *(extra or []),
     ]
     completed = subprocess.run(
