@@ -143,8 +143,9 @@ def fit_segments(
     mask = np.array(is_scaled, dtype=bool)
     centers = np.where(mask, matrix.mean(axis=0), 0.0)
     stds = matrix.std(axis=0)
-    constant = [name for name, flag, std in zip(columns, is_scaled, stds, strict=True)
-                if flag and std == 0]
+    constant = [
+        name for name, flag, std in zip(columns, is_scaled, stds, strict=True) if flag and std == 0
+    ]
     if constant:
         raise SegmentationSettingError(
             f"numeric_features: {', '.join(constant)} has the same value for every user "

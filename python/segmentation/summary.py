@@ -1,6 +1,6 @@
 """The table `make build` prints: the segments found and where the warehouse is.
 
-    python -m segmentation.summary [--db PATH]
+python -m segmentation.summary [--db PATH]
 """
 
 from __future__ import annotations
@@ -39,19 +39,38 @@ def segment_table(connection: duckdb.DuckDBPyConnection) -> str:
         order by users desc, segment_id
         """
     ).fetchall()
-    header = ("id", "segment", "users", "share", "age", "gender", "income",
-              "weekend idx", "likes idx", "ctr idx", "stability")
+    header = (
+        "id",
+        "segment",
+        "users",
+        "share",
+        "age",
+        "gender",
+        "income",
+        "weekend idx",
+        "likes idx",
+        "ctr idx",
+        "stability",
+    )
     cells = [
         (
-            str(row[0]), row[1], f"{row[2]:,}", f"{row[3]:.1%}", row[4], row[5], row[6],
+            str(row[0]),
+            row[1],
+            f"{row[2]:,}",
+            f"{row[3]:.1%}",
+            row[4],
+            row[5],
+            row[6],
             *(f"{value:.0f}" if value is not None else "-" for value in row[7:10]),
             f"{row[10]:.2f}" if row[10] is not None else "-",
         )
         for row in rows
     ]
     widths = [max(len(str(line[i])) for line in [header, *cells]) for i in range(len(header))]
-    lines = ["  ".join(str(value).ljust(width) for value, width in zip(line, widths, strict=True))
-             for line in [header, *cells]]
+    lines = [
+        "  ".join(str(value).ljust(width) for value, width in zip(line, widths, strict=True))
+        for line in [header, *cells]
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 

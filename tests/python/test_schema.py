@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import yaml
-from conftest import PROJECT_DIR, REAL_EXPORT, require_shared
 
+from conftest import PROJECT_DIR, REAL_EXPORT, require_shared
 from segmentation.schema import EXPORT_COLUMNS, INTERESTS, STAGING_NAMES, VOCABULARIES
 
 
