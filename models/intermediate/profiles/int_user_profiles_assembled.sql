@@ -11,26 +11,12 @@ features as (
     select * from {{ ref('int_user_features') }}
 ),
 
-interests as (
-    select * from {{ ref('stg_platform__user_interests') }}
-),
+{%- for metric in ranked_metrics %}
 
-interest_lists as (
-    select
-        user_id,
-        {{ ordered_list('interest_name', 'interest_name') }} as interests,
-    from interests
-    group by 1
+{{ metric }}_ranks as (
+    {{ percentile_rank('features', metric) }}
 ),
-
-percentiles as (
-    select
-        user_id,
-        {%- for metric in ranked_metrics %}
-        {{ percentile_rank(metric) }} as {{ metric }}_percentile,
-        {%- endfor %}
-    from features
-),
+{%- endfor %}
 
 profiles as (
     select
@@ -42,7 +28,7 @@ profiles as (
         features.education_level,
         features.device_usage,
         features.income_band,
-        {{ list_or_empty('interest_lists.interests') }} as interests,
+        features.interest_names as interests,
         features.likes_and_reactions,
         features.followed_accounts,
         features.weekday_hours_online,
@@ -64,13 +50,13 @@ profiles as (
         features.income_upper_bound_usd,
         features.income_midpoint_usd,
         {%- for metric in ranked_metrics %}
-        percentiles.{{ metric }}_percentile,
+        {{ metric }}_ranks.percentile as {{ metric }}_percentile,
         {%- endfor %}
     from features
-    inner join percentiles
-        on features.user_id = percentiles.user_id
-    left join interest_lists
-        on features.user_id = interest_lists.user_id
+    {%- for metric in ranked_metrics %}
+    left join {{ metric }}_ranks
+        on features.{{ metric }} = {{ metric }}_ranks.value
+    {%- endfor %}
 ),
 
 flagged as (
