@@ -1,7 +1,7 @@
 {#- The clustering's view of each user: the chosen numeric features (unscaled) and a 0/1 column
     per category of each chosen categorical feature
-    (and per interest, with var interest_features). Rows in input-file order, so that a fit on
-    all rows sees them in the same order as a notebook reading the file would. A numeric
+    (and per interest, with var interest_features). The samples taken from it
+    (seeded_sample) come back in input-file order, as a notebook reading the file sees them. A numeric
     feature with no value (a ratio over zero) counts as 0. -#}
 
 with
@@ -29,4 +29,3 @@ encoded as (
 )
 
 select * from encoded
-order by source_row_number

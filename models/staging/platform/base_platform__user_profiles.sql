@@ -67,15 +67,30 @@ checked as (
     from parsed
 ),
 
+{#- Of the rows sharing an id, the first valid one in file order is kept (the first one
+    when none is valid); the others are duplicates. An aggregate over ids, not a window: a
+    window would sort every row with all its columns. -#}
+kept_rows as (
+    select
+        user_id,
+        coalesce(
+            min(source_row_number) filter (where len(field_reasons) = 0),
+            min(source_row_number)
+        ) as kept_source_row_number,
+    from checked
+    where user_id is not null
+    group by 1
+    having count(*) > 1
+),
+
 ranked as (
     select
-        *,
-        {#- Of the rows sharing an id, the first valid one in file order is kept. -#}
-        row_number() over (
-            partition by user_id
-            order by len(field_reasons) > 0, source_row_number
-        ) as user_id_occurrence,
+        checked.*,
+        kept_rows.kept_source_row_number is not null
+        and checked.source_row_number <> kept_rows.kept_source_row_number as is_duplicate,
     from checked
+    left join kept_rows
+        on checked.user_id = kept_rows.user_id
 ),
 
 final as (
@@ -94,8 +109,7 @@ final as (
         top_interests,
         case
             when is_repeated_header then ['repeated_header']
-            when user_id is not null and user_id_occurrence > 1
-                then list_append(field_reasons, 'duplicate_user_id')
+            when is_duplicate then list_append(field_reasons, 'duplicate_user_id')
             else field_reasons
         end as rejection_reasons,
     from ranked

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 {#- Bridge: one row per user and interest. Names are trimmed and matched to the known list
     case-insensitively; an interest not on the list is kept as written (trimmed). -#}
 
@@ -9,7 +11,7 @@ profiles as (
 
 exploded as (
     select
-        user_id,
+        profiles.user_id,
         trim(interest_text) as interest_text,
     from profiles
     cross join {{ explode_list('profiles.top_interests', ',', 'interest_text') }}
