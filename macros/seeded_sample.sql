@@ -6,12 +6,16 @@
 {% endmacro %}
 
 {% macro duckdb__seeded_sample(relation, size, seed) %}
-    select * from (
-        select * from {{ relation }}
+    {#- The top-N runs on ids alone: sorting only what the choice needs keeps it cheap. -#}
+    select {{ relation }}.*
+    from {{ relation }}
+    semi join (
+        select user_id from {{ relation }}
         order by hash(user_id || '#' || '{{ seed | int }}'), user_id
         limit {{ size | int }}
-    )
-    order by source_row_number
+    ) as chosen
+        on {{ relation }}.user_id = chosen.user_id
+    order by {{ relation }}.source_row_number
 {%- endmacro %}
 
 
