@@ -9,7 +9,7 @@ history as (
 
 latest_run as (
     select run_id from history
-    order by run_started_at desc, run_id
+    order by run_started_at desc, run_id asc
     limit 1
 ),
 

@@ -26,7 +26,12 @@ transitions as (
         history.previous_segment_id,
         history.segment_id,
         count(*) as users,
-        history.previous_segment_id is distinct from history.segment_id as is_change,
+        {#- `previous is distinct from current`, spelled out because sqlfluff's duckdb dialect
+            cannot parse `is distinct from`: a null on exactly one side counts as a change. #}
+        coalesce(
+            history.previous_segment_id <> history.segment_id,
+            (history.previous_segment_id is null) <> (history.segment_id is null)
+        ) as is_change,
     from history
     inner join run
         on history.run_id = run.run_id

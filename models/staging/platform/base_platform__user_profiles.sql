@@ -67,7 +67,7 @@ checked as (
     from parsed
 ),
 
-{#- Of the rows sharing an id, the first valid one in file order is kept (the first one
+{# Of the rows sharing an id, the first valid one in file order is kept (the first one
     when none is valid); the others are duplicates. An aggregate over ids, not a window: a
     window would sort every row with all its columns. -#}
 kept_rows as (
