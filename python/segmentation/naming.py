@@ -39,9 +39,11 @@ Rule 1 - catalogue. :data:`CATALOGUE` is an ordered tuple of personas; a persona
         Ad Skimmers            ad_interaction_seconds <= LOW
         Curious Generalists    interest_count >= HIGH
         Affluent Users         income_midpoint_usd >= HIGH
-Rule 2 - assignment. All (segment, persona) pairs whose condition holds are taken greedily by
-    score descending, ties by catalogue order then segment_id; each persona and each segment
-    is used at most once. The result does not depend on the row order of ``profiles``.
+Rule 2 - assignment. All (segment, persona) pairs whose condition holds are taken greedily:
+    first the reference notebook's five personas (:data:`REFERENCE_PERSONAS`, the names the
+    marketing team already uses), then the others; within each tier by score descending, ties
+    by catalogue order then segment_id. Each persona and each segment is used at most once.
+    The result does not depend on the row order of ``profiles``.
 Rule 3 - fallback. Remaining segments, in segment_id order, are named after their strongest
     trait: the metric with the largest ``|index - 100|`` (ties: :data:`METRICS` order), as
     ``High-<label>`` (index > 100) or ``Low-<label>`` (index < 100) (:data:`LABELS`), then the
@@ -169,6 +171,17 @@ class Persona:
 
     def score(self, profile: Mapping[str, Any]) -> float:
         return sum(clause.margin(profile) for clause in self.condition) / len(self.condition)
+
+
+REFERENCE_PERSONAS: frozenset[str] = frozenset(
+    {
+        "Weekend Warriors",
+        "Engaged Professionals",
+        "Low-Key Users",
+        "Active Explorers",
+        "Budget Browsers",
+    }
+)
 
 
 def _persona(name: str, *condition: Clause) -> Persona:
@@ -310,12 +323,12 @@ def name_segments(profiles: pd.DataFrame, previous: pd.DataFrame | None = None) 
         k for k, persona in enumerate(CATALOGUE) if persona.name in {n for n, _ in named.values()}
     }
     pairs = [
-        (-persona.score(row), k, ids[i], i)
+        (persona.name not in REFERENCE_PERSONAS, -persona.score(row), k, ids[i], i)
         for i, row in enumerate(rows)
         for k, persona in enumerate(CATALOGUE)
         if i not in named and persona.holds(row)
     ]
-    for _, k, _, i in sorted(pairs):
+    for _, _, k, _, i in sorted(pairs):
         if i not in named and k not in used:
             named[i] = (CATALOGUE[k].name, CATALOGUE[k].rule)
             used.add(k)

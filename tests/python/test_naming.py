@@ -127,6 +127,20 @@ def test_segment_takes_its_best_scoring_persona() -> None:
     assert by_id(name_segments(frame(row)))[1] == "Power Followers"
 
 
+def test_reference_personas_come_before_stronger_other_traits() -> None:
+    # Low-Key Users (margins 30 and 30) holds, and Ad Skimmers (margin 70) scores higher:
+    # the reference notebook's persona wins; without its condition the other one does.
+    row = profile(
+        1,
+        weekly_hours_online_index=70,
+        likes_and_reactions_index=70,
+        ad_interaction_seconds_index=30,
+    )
+    assert by_id(name_segments(frame(row)))[1] == "Low-Key Users"
+    row = profile(1, weekly_hours_online_index=95, ad_interaction_seconds_index=30)
+    assert by_id(name_segments(frame(row)))[1] == "Ad Skimmers"
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_random_profiles_get_unique_true_names(seed: int) -> None:
     profiles = random_profiles(seed)
