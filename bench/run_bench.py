@@ -135,6 +135,24 @@ def _failed_nodes_reason(record: dict[str, Any]) -> None:
         record["reason"] = f"failed nodes: {shown}; see {record['log']}"
 
 
+def _measure(command: list[str], *, log_path: Path, **options: Any) -> bench.Measurement:
+    """bench.measure; if the harness is stopped meanwhile, the exception carries the run's
+    record so far (`record`) for the report."""
+    try:
+        return bench.measure(command, log_path=log_path, **options)
+    except BaseException as error:
+        partial = getattr(error, "measurement", None)
+        if partial is not None:
+            record = _run_record(partial, log_path)
+            record["status"] = "interrupted"
+            record["reason"] = (
+                f"interrupted after {partial.wall_seconds:.0f} s (the harness was stopped); "
+                f"see {log_path}"
+            )
+            error.record = record
+        raise
+
+
 def run_build(run_dir: Path, variables: dict, args: argparse.Namespace) -> dict[str, Any]:
     """`dbt build` on a fresh warehouse in `run_dir`, measured; plus run_results' breakdown."""
     database = run_dir / "warehouse.duckdb"
@@ -162,7 +180,7 @@ def run_build(run_dir: Path, variables: dict, args: argparse.Namespace) -> dict[
         json.dumps(variables),
     ]
     log = run_dir / "dbt_build.log"
-    measured = bench.measure(
+    measured = _measure(
         command,
         log_path=log,
         env=env,
@@ -186,7 +204,7 @@ def run_peer(csv_path: Path, out_dir: Path, args: argparse.Namespace) -> dict[st
     shutil.rmtree(out_dir, ignore_errors=True)
     command = [sys.executable, str(args.peer), str(csv_path), str(out_dir)]
     log = out_dir.with_name("peer.log")
-    measured = bench.measure(
+    measured = _measure(
         command,
         log_path=log,
         cwd=out_dir.parent,
@@ -476,8 +494,34 @@ def main(argv: list[str] | None = None) -> int:
     peer_available = not args.no_peer and args.peer.exists()
     if not args.no_peer and not args.peer.exists():
         results["notes"].append(f"peer notebook not found at {args.peer}: peer not run")
-    failures = 0
+    slot: list[Any] = [results, "demo"]  # where the run in progress will be recorded
+    try:
+        failures = _run_all(args, results, slot, save, peer_history, peer_available)
+    except (KeyboardInterrupt, SystemExit) as error:
+        record = getattr(error, "record", None)
+        if record is not None:
+            slot[0][slot[1]] = record
+        results["notes"].append(
+            f"the harness was stopped ({type(error).__name__}) during the {slot[1]} run; "
+            "sizes after it were not measured"
+        )
+        save()
+        raise
+    save()
+    _say(f"wrote {args.output} and {results_path}")
+    return 1 if failures else 0
 
+
+def _run_all(
+    args: argparse.Namespace,
+    results: dict[str, Any],
+    slot: list[Any],
+    save: Any,
+    peer_history: list[tuple[int, float | None]],
+    peer_available: bool,
+) -> int:
+    """The demo, then every size: inputs, builds, peer, quality. Returns the number of failures."""
+    failures = 0
     if not args.skip_demo:
         _say("demo: dbt build on the embedded seed")
         results["demo"] = run_build(args.work_dir / "demo", {}, args)
@@ -501,6 +545,7 @@ def main(argv: list[str] | None = None) -> int:
         size_dir = args.work_dir / f"users_{users}"
         for fmt in ("csv", "parquet"):
             _say(f"{users:,} users: dbt build from {fmt}")
+            slot[:] = [entry["runs"], fmt]
             run = run_build(size_dir / fmt, {"user_profiles_path": inputs[fmt]["path"]}, args)
             entry["runs"][fmt] = run
             failures += run["status"] != "ok"
@@ -522,6 +567,7 @@ def main(argv: list[str] | None = None) -> int:
                 peer_history.append((users, None))
         else:
             _say(f"{users:,} users: peer notebook")
+            slot[:] = [entry["runs"], "peer"]
             peer = run_peer(Path(inputs["csv"]["path"]), size_dir / "peer", args)
             entry["runs"]["peer"] = peer
             peer_history.append((users, peer["wall_seconds"] if peer["status"] == "ok" else None))
@@ -542,10 +588,7 @@ def main(argv: list[str] | None = None) -> int:
                 missing_ok=True
             )
         save()
-
-    save()
-    _say(f"wrote {args.output} and {results_path}")
-    return 1 if failures else 0
+    return failures
 
 
 if __name__ == "__main__":

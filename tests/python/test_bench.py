@@ -357,13 +357,26 @@ def test_targets_are_judged_from_the_figures():
     assert judged["1M users: inertia on all users within 1% of a full-data fit"] == "met"
     assert judged["10M users: dbt build from CSV under 2 minutes"] == "not measured"
     assert judged["Demo, 1,000 users: dbt build under 15 s"] == "missed"
+    # A 10M build stopped after 15 minutes has already missed the 2-minute target.
+    stopped = _results()
+    stopped["sizes"][1]["runs"]["csv"] = _run(900.0, 3000, status="interrupted")
+    del stopped["sizes"][1]["runs"]["parquet"]
+    judged = {target.description: target for target in bench.evaluate_targets(stopped)}
+    assert judged["10M users: dbt build from CSV under 2 minutes"].status == "missed"
+    assert judged["10M users: dbt build from CSV under 2 minutes"].measured.startswith("> 900 s")
+    assert judged["10M users: peak memory under 4 GiB (CSV and Parquet)"].status == "not measured"
+    text = bench.render_markdown(stopped)
+    assert (
+        "| dbt build, CSV | > 900.0 | 3,000 |" in text and "| dbt build, Parquet | – | – |" in text
+    )
 
 
 def test_report_has_a_table_per_size_quality_and_targets():
     text = bench.render_markdown(_results())
     assert text.count("| dbt build, CSV |") == 2
     assert "### 1,000,000 users" in text and "### 10,000,000 users" in text
-    assert "| peer notebook, CSV | 250.0 | 2,000 |" in text
+    assert "| peer notebook, CSV | 250.0 | 2,000 | 1 | 1 | – |" in text
+    assert "| peer notebook, CSV | – | – | – | – | – |" in text
     assert "| dbt build, CSV | 50.0 | 1,500 | 5.00 | 1.33 |" in text
     assert "skipped: estimated 79 min" in text
     assert "| 1,000,000 | 200,000 |" in text and "1.00400" in text
