@@ -1,13 +1,13 @@
-{# A lateral table of the parts of a delimited text column, one row per part, named `alias`.
+{# A lateral table of the elements of a list column, one row per element, named `alias`.
    Use as `cross join {{ explode_list(...) }}`. #}
-{% macro explode_list(column, delimiter, alias) %}
-    {{ return(adapter.dispatch('explode_list', 'segmentation')(column, delimiter, alias)) }}
+{% macro explode_list(list_column, alias) %}
+    {{ return(adapter.dispatch('explode_list', 'segmentation')(list_column, alias)) }}
 {% endmacro %}
 
-{% macro default__explode_list(column, delimiter, alias) %}
-    lateral (select value as {{ alias }} from string_split({{ column }}, '{{ delimiter }}'))
+{% macro default__explode_list(list_column, alias) %}
+    lateral (select value as {{ alias }} from unnest({{ list_column }}) as elements (value))
 {% endmacro %}
 
-{% macro duckdb__explode_list(column, delimiter, alias) %}
-    unnest(string_split({{ column }}, '{{ delimiter }}')) as exploded_parts ({{ alias }})
+{% macro duckdb__explode_list(list_column, alias) %}
+    unnest({{ list_column }}) as exploded_elements ({{ alias }})
 {% endmacro %}

@@ -32,6 +32,28 @@
 {% endmacro %}
 
 
+{# The position of each row of user_profiles_input() among the input's data rows (1 = first),
+   in file order. `row_number() over ()` needs the engine to keep file order (DuckDB:
+   preserve_insertion_order); a single Parquet file has it stored, so no window is needed. #}
+{% macro user_profiles_row_number() %}
+    {{ return(adapter.dispatch('user_profiles_row_number', 'segmentation')()) }}
+{% endmacro %}
+
+{% macro default__user_profiles_row_number() %}
+    {{ return("row_number() over ()") }}
+{% endmacro %}
+
+{% macro duckdb__user_profiles_row_number() %}
+    {%- set path = var('user_profiles_path', '') -%}
+    {%- set is_glob = '*' in path or '?' in path or '[' in path -%}
+    {%- if (path | lower).endswith('.parquet') and not is_glob -%}
+        {{ return("file_row_number + 1") }}
+    {%- else -%}
+        {{ return("row_number() over ()") }}
+    {%- endif -%}
+{% endmacro %}
+
+
 {# A setting turned into a SQL string literal: quotes doubled, so no value can end the string. #}
 {% macro sql_string_literal(value) %}
     {{ return("'" ~ (value | string | replace("'", "''")) ~ "'") }}

@@ -1,22 +1,13 @@
-{#- One row per valid user: the typed profile plus the engineered behaviour features. -#}
+{#- One row per valid user: the typed profile plus the engineered behaviour features, and each
+    behaviour metric's percentile rank within the population (for the user profiles of
+    int_user_profiles_assembled, a view of this table: one table of 10M users, not two). -#}
+
+{%- set ranked_metrics = percentile_ranked_metrics() -%}
 
 with
 
 profiles as (
     select * from {{ ref('stg_platform__user_profiles') }}
-),
-
-interests as (
-    select * from {{ ref('stg_platform__user_interests') }}
-),
-
-interest_counts as (
-    select
-        user_id,
-        count(*) as interest_count,
-        {{ ordered_list('interest_name', 'interest_name') }} as interest_names,
-    from interests
-    group by 1
 ),
 
 features as (
@@ -45,8 +36,8 @@ features as (
         {{ safe_divide('profiles.conversion_rate', 'profiles.click_through_rate') }}
             as conversions_per_click,
         profiles.ad_interaction_seconds,
-        coalesce(interest_counts.interest_count, 0) as interest_count,
-        coalesce(interest_counts.interest_names, {{ empty_list() }}) as interest_names,
+        len(profiles.interest_names) as interest_count,
+        profiles.interest_names,
         profiles.age_band_rank,
         profiles.age_lower_bound_years,
         profiles.age_upper_bound_years,
@@ -57,8 +48,26 @@ features as (
         profiles.income_midpoint_usd,
         profiles.source_row_number,
     from profiles
-    left join interest_counts
-        on profiles.user_id = interest_counts.user_id
+),
+
+{%- for metric in ranked_metrics %}
+
+{{ metric }}_ranks as (
+    {{ percentile_rank('features', metric) }}
+),
+{%- endfor %}
+
+ranked as (
+    select
+        features.*,
+        {%- for metric in ranked_metrics %}
+        {{ metric }}_ranks.percentile as {{ metric }}_percentile,
+        {%- endfor %}
+    from features
+    {%- for metric in ranked_metrics %}
+    left join {{ metric }}_ranks
+        on features.{{ metric }} = {{ metric }}_ranks.value
+    {%- endfor %}
 )
 
-select * from features
+select * from ranked

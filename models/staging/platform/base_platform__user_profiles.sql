@@ -5,9 +5,11 @@
     )
 }}
 
-{#- Every input row, once: its raw text, its parsed values and every reason it is rejected.
-    stg_platform__user_profiles keeps the rows with no reason, _rejected the others. The
-    share rejected is checked right after this model builds, before anything reads it. -#}
+{#- Every input row, once: its parsed values, every reason it is rejected and, for a rejected
+    row, its raw text. stg_platform__user_profiles keeps the rows with no reason, _rejected the
+    others. The share rejected is checked right after this model builds, before anything reads
+    it. Raw text is only read for rejected rows: storing it for every row would write the
+    input a second time. -#}
 
 {%- set mapped = map_export_columns(user_profiles_input_headers()) -%}
 {%- set vocabularies = var('vocabularies') -%}
@@ -18,7 +20,7 @@ with
 
 source_rows as (
     select
-        row_number() over () as source_row_number,
+        {{ user_profiles_row_number() }} as source_row_number,
         {%- for staging_name in export_columns() %}
         {%- if execute %}
         cast({{ adapter.quote(mapped.columns[staging_name]) }} as {{ dbt.type_string() }}) as {{ staging_name }}_raw,
@@ -93,11 +95,22 @@ ranked as (
         on checked.user_id = kept_rows.user_id
 ),
 
+reasoned as (
+    select
+        *,
+        case
+            when is_repeated_header then ['repeated_header']
+            when is_duplicate then list_append(field_reasons, 'duplicate_user_id')
+            else field_reasons
+        end as rejection_reasons,
+    from ranked
+),
+
 final as (
     select
         source_row_number,
         {%- for staging_name in export_columns() %}
-        {{ staging_name }}_raw,
+        case when len(rejection_reasons) > 0 then {{ staging_name }}_raw end as {{ staging_name }}_raw,
         {%- endfor %}
         user_id,
         {%- for column in vocabularies %}
@@ -107,12 +120,9 @@ final as (
         {{ try_cast(column ~ '_number', rule.type) }} as {{ column }},
         {%- endfor %}
         top_interests,
-        case
-            when is_repeated_header then ['repeated_header']
-            when is_duplicate then list_append(field_reasons, 'duplicate_user_id')
-            else field_reasons
-        end as rejection_reasons,
-    from ranked
+        {{ interest_list('top_interests') }} as interest_names,
+        rejection_reasons,
+    from reasoned
 )
 
 select * from final

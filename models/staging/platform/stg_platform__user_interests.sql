@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 
-{#- Bridge: one row per user and interest. Names are trimmed and matched to the known list
-    case-insensitively; an interest not on the list is kept as written (trimmed). -#}
+{#- Bridge: one row per user and interest, from the parsed list of stg_platform__user_profiles
+    (which already has no repeats or blanks). -#}
 
 with
 
@@ -11,18 +11,10 @@ profiles as (
 
 exploded as (
     select
-        profiles.user_id,
-        trim(interest_text) as interest_text,
-    from profiles
-    cross join {{ explode_list('profiles.top_interests', ',', 'interest_text') }}
-),
-
-normalized as (
-    select distinct
         user_id,
-        {{ canonical_interest('interest_text') }} as interest_name,
-    from exploded
-    where interest_text <> ''
+        interest_name,
+    from profiles
+    cross join {{ explode_list('interest_names', 'interest_name') }}
 )
 
-select * from normalized
+select * from exploded

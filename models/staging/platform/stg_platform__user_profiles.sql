@@ -27,6 +27,7 @@ banded as (
         {{ parse_band('age_band', 'age', 1, 10) }},
         {{ band_rank('income_band') }} as income_band_rank,
         {{ parse_band('income_band', 'income', 1000, 20000) }},
+        interest_names,
         source_row_number,
     from profiles
 ),
@@ -57,6 +58,7 @@ renamed as (
         income_lower_bound as income_lower_bound_usd,
         income_upper_bound as income_upper_bound_usd,
         income_midpoint as income_midpoint_usd,
+        interest_names,
         source_row_number,
     from banded
 )
