@@ -346,6 +346,11 @@ def export_audiences(
     counts = audiences.query(
         "audiences", "select segment_id, count(*) from audiences group by 1 order by 1"
     ).fetchall()
+    # Parquet first: the other formats are copied from its file, already sorted and typed, so
+    # the audiences are filtered and sorted once per segment, not once per file. (DuckDB reads
+    # a file back in its order while preserve_insertion_order is on, its default and the
+    # project's setting.)
+    formats.sort(key=lambda file_format: file_format != "parquet")
     rows = []
     for segment_id, users in counts:
         segment = audiences.query(
@@ -357,6 +362,9 @@ def export_audiences(
             path = staging / f"segment_{int(segment_id)}.{file_format}"
             if file_format == "parquet":
                 segment.to_parquet(str(path))
+                segment = audiences.query(
+                    "audiences", f"select * from read_parquet({quote_literal(str(path))})"
+                )
             else:
                 segment.to_csv(str(path), header=True)
             rows.append(

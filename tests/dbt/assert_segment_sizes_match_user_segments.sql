@@ -34,7 +34,7 @@ totals as (
     select
         cast(null as integer) as segment_id,
         (select coalesce(sum(users), 0) from segments) as segment_users,
-        (select count(*) from user_segments) as counted_users
+        (select coalesce(sum(counted_users), 0) from counted_users) as counted_users
 ),
 
 problems as (

@@ -352,6 +352,9 @@ def test_export_audiences_writes_only_the_audience_columns_and_drops_stale_segme
     assert parquet.fetchall() == [("u1", 1, "A", 0.9), ("u2", 1, "A", 0.5)]
     header = (directory / "segment_3.csv").read_text().splitlines()[0]
     assert header.split(",") == list(AUDIENCE_COLUMNS)
+    # The CSV is copied from the Parquet file: the same rows, in the same (user id) order.
+    csv = connection.sql(f"select * from read_csv('{directory / 'segment_1.csv'}')")
+    assert csv.fetchall() == parquet.fetchall()
     assert [p.name for p in tmp_path.iterdir()] == ["audiences"]
 
 

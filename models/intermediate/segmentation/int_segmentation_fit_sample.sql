@@ -2,7 +2,9 @@
 
 with
 
-inputs as (
+{# Read twice by seeded_sample (ids to choose, then the chosen rows): streamed each time, never
+    stored whole. #}
+inputs as not materialized (
     select * from {{ ref('int_user_cluster_inputs') }}
 ),
 

@@ -1,8 +1,13 @@
+{{ config(materialized='view') }}
+
 {#- The clustering's view of each user: the chosen numeric features (unscaled) and a 0/1 column
     per category of each chosen categorical feature
     (and per interest, with var interest_features). The samples taken from it
     (seeded_sample) come back in input-file order, as a notebook reading the file sees them. A numeric
-    feature with no value (a ratio over zero) counts as 0. -#}
+    feature with no value (a ratio over zero) counts as 0.
+    A view, not a table: a projection of int_user_features that its few readers (the fit
+    sample, the run's fingerprint, the scoring) recompute for less than storing it would cost
+    at millions of users. -#}
 
 with
 

@@ -1,6 +1,11 @@
+{{ config(materialized='view') }}
+
 {#- The users a campaign can activate: every user of a segment at or above the privacy floor
     (var min_segment_size) whose assignment is at least as clear as var audience_min_confidence.
-    A small segment is left out whole: its name may spell out its demographics. -#}
+    A small segment is left out whole: its name may spell out its demographics. The segment's
+    size is dim_segments.users, the figure publishing applies the floor to.
+    A view: a filter of fct_user_segments, read by the audience files and the reachable counts,
+    cheaper to recompute than to store a copy of millions of users. -#}
 
 {%- set settings = campaign_settings() -%}
 
@@ -10,12 +15,8 @@ user_segments as (
     select * from {{ ref('fct_user_segments') }}
 ),
 
-segment_sizes as (
-    select
-        segment_id,
-        count(*) as segment_users,
-    from user_segments
-    group by 1
+segments as (
+    select * from {{ ref('dim_segments') }}
 ),
 
 audiences as (
@@ -25,10 +26,10 @@ audiences as (
         user_segments.segment_name,
         user_segments.assignment_confidence,
     from user_segments
-    inner join segment_sizes
-        on user_segments.segment_id = segment_sizes.segment_id
+    inner join segments
+        on user_segments.segment_id = segments.segment_id
     where
-        segment_sizes.segment_users >= {{ settings['min_segment_size'] }}
+        segments.users >= {{ settings['min_segment_size'] }}
         and user_segments.assignment_confidence >= {{ settings['audience_min_confidence'] }}
 )
 

@@ -13,7 +13,9 @@ user_segments as (
     select * from {{ ref('fct_user_segments') }}
 ),
 
-features as (
+{# Read twice (the device counts and the population means): streamed each time, never
+    stored whole. #}
+features as not materialized (
     select * from {{ ref('int_user_features') }}
 ),
 
@@ -36,12 +38,14 @@ user_devices as (
         on user_segments.user_id = features.user_id
 ),
 
+{# Every valid user is in exactly one segment (assert_every_user_in_exactly_one_segment), so
+    the population is read without the join. #}
 population as (
     select
         count(*) as population_users,
         avg(click_through_rate) as population_click_through_rate,
         avg(conversion_rate) as population_conversion_rate,
-    from user_devices
+    from features
 ),
 
 device_counts as (
@@ -148,7 +152,7 @@ reachable as (
 ),
 
 all_reachable as (
-    select count(*) as all_reachable_users from audiences
+    select cast(coalesce(sum(reachable_users), 0) as {{ dbt.type_bigint() }}) as all_reachable_users from reachable
 ),
 
 choices as (

@@ -1,7 +1,9 @@
 {#- The user base at a glance: how many users have each value of the demographic traits, and
     histograms of the behaviour metrics in var histogram_bins equal-width bins between the
     metric's minimum and maximum (empty bins included, so a chart can draw them). The maximum
-    falls in the last bin. Population-level counts only: no row describes a segment. -#}
+    falls in the last bin. Population-level counts only: no row describes a segment.
+    Two scans of the users whatever the number of attributes: one for the population and the
+    metrics' ranges, one counting every trait value and bin at once (grouping sets). -#}
 
 {%- set traits = ['age_band', 'gender', 'education_level', 'income_band', 'device_usage', 'location', 'language'] -%}
 {%- set histograms = ['weekday_hours_online', 'weekend_hours_online', 'click_through_rate', 'conversion_rate', 'ad_interaction_seconds'] -%}
@@ -10,35 +12,15 @@
 
 with
 
-features as (
+{# Read twice (ranges, then the counts that need them): streamed each time; a plain CTE would
+    be stored whole for the second reader. #}
+features as not materialized (
     select * from {{ ref('int_user_features') }}
-),
-
-population as (
-    select count(*) as population_users from features
-),
-
-trait_counts as (
-    {%- for trait in traits %}
-    select
-        '{{ trait }}' as attribute_name,
-        {{ trait }} as value_label,
-        case {{ trait }}
-            {%- for value in vocabularies[trait] %}
-            when {{ sql_string_literal(value) }} then {{ loop.index }}
-            {%- endfor %}
-        end as value_position,
-        count(*) as users,
-    from features
-    group by 1, 2, 3
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
 ),
 
 ranges as (
     select
+        count(*) as population_users,
         {%- for metric in histograms %}
         min({{ metric }}) * 1.0 as {{ metric }}__min,
         max({{ metric }}) * 1.0 as {{ metric }}__max,
@@ -46,21 +28,14 @@ ranges as (
     from features
 ),
 
-bin_numbers as (
-    {%- for position in range(1, bins + 1) %}
-    select {{ position }} as bin_position
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
-),
-
-binned_users as (
-    {%- for metric in histograms %}
-    {%- set span = '(ranges.' ~ metric ~ '__max - ranges.' ~ metric ~ '__min)' %}
+binned_features as (
     select
-        '{{ metric }}' as attribute_name,
-        {#- A metric with one value everywhere (no span) puts every user in the first bin. -#}
+        {%- for trait in traits %}
+        features.{{ trait }},
+        {%- endfor %}
+        {%- for metric in histograms %}
+        {%- set span = '(ranges.' ~ metric ~ '__max - ranges.' ~ metric ~ '__min)' %}
+        {#- A metric with one value everywhere (no span) puts every user in the first bin. #}
         least(
             coalesce(
                 cast(floor(
@@ -69,11 +44,76 @@ binned_users as (
                 1
             ),
             {{ bins }}
-        ) as bin_position,
-        count(*) as users,
+        ) as {{ metric }}__bin,
+        {%- endfor %}
     from features
     cross join ranges
-    group by 1, 2
+),
+
+{# One row per attribute and value: `grouping(column) = 0` marks the grouping set a row
+    counts (a trait's null value is a value like any other). #}
+value_counts as (
+    select
+        case
+            {%- for trait in traits %}
+            when grouping({{ trait }}) = 0 then '{{ trait }}'
+            {%- endfor %}
+            {%- for metric in histograms %}
+            when grouping({{ metric }}__bin) = 0 then '{{ metric }}'
+            {%- endfor %}
+        end as attribute_name,
+        case
+            {%- for trait in traits %}
+            when grouping({{ trait }}) = 0 then {{ trait }}
+            {%- endfor %}
+        end as value_label,
+        case
+            {%- for trait in traits %}
+            when grouping({{ trait }}) = 0 then
+                case {{ trait }}
+                    {%- for value in vocabularies[trait] %}
+                    when {{ sql_string_literal(value) }} then {{ loop.index }}
+                    {%- endfor %}
+                end
+            {%- endfor %}
+            {%- for metric in histograms %}
+            when grouping({{ metric }}__bin) = 0 then {{ metric }}__bin
+            {%- endfor %}
+        end as value_position,
+        count(*) as users,
+    from binned_features
+    {#- sqlfluff's duckdb dialect cannot parse grouping sets (standard SQL, and DuckDB's). #}
+    -- noqa: disable=PRS
+    group by grouping sets (
+        {%- for column in traits + histograms %}
+        ({{ column }}{{ '__bin' if column in histograms }}){{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+    -- noqa: enable=PRS
+),
+
+trait_counts as (
+    select
+        attribute_name,
+        value_label,
+        value_position,
+        users,
+    from value_counts
+    where attribute_name in ({% for trait in traits %}'{{ trait }}'{{ ', ' if not loop.last }}{% endfor %})
+),
+
+binned_users as (
+    select
+        attribute_name,
+        value_position as bin_position,
+        users,
+    from value_counts
+    where attribute_name in ({% for metric in histograms %}'{{ metric }}'{{ ', ' if not loop.last }}{% endfor %})
+),
+
+bin_numbers as (
+    {%- for position in range(1, bins + 1) %}
+    select {{ position }} as bin_position
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -122,11 +162,11 @@ distributions as (
         trait_counts.value_label,
         trait_counts.value_position,
         trait_counts.users,
-        trait_counts.users * 1.0 / population.population_users as share,
+        trait_counts.users * 1.0 / ranges.population_users as share,
         null as bin_lower,
         null as bin_upper,
     from trait_counts
-    cross join population
+    cross join ranges
     union all
     select
         histogram_counts.attribute_name,
@@ -134,11 +174,11 @@ distributions as (
         histogram_counts.value_label,
         histogram_counts.value_position,
         histogram_counts.users,
-        histogram_counts.users * 1.0 / population.population_users as share,
+        histogram_counts.users * 1.0 / ranges.population_users as share,
         histogram_counts.bin_lower,
         histogram_counts.bin_upper,
     from histogram_counts
-    cross join population
+    cross join ranges
 )
 
 select * from distributions
