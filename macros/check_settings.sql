@@ -55,7 +55,7 @@
         {% do problems.append("algorithm: unknown '" ~ var('algorithm') ~ "' (known: " ~ algorithms | join(', ') ~ ")") %}
     {% endif %}
 
-    {% for name in ['random_seed', 'n_init', 'fit_sample_size', 'quality_sample_size', 'quality_n_init', 'null_draws', 'stability_subsamples'] %}
+    {% for name in ['random_seed', 'n_init', 'fit_sample_size', 'quality_sample_size', 'quality_n_init', 'null_draws', 'stability_subsamples', 'median_sample_size'] %}
         {% set value = var(name) %}
         {% set least = 0 if name in ('random_seed', 'stability_subsamples') else (2 if name == 'null_draws' else 1) %}
         {% if not (value is integer and value is not boolean and value >= least) %}

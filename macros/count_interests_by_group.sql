@@ -1,16 +1,18 @@
 {# Users per group and interest, beside the group's size and the interest's population count,
    with the interest's share in the group, in the population and its lift (share in the group
    ÷ share in the population). One definition for clusters and rule segments alike.
-   memberships: relation of (user_id, <group_column>); interests: the user-interest bridge;
-   population: relation with one row per user of the population. #}
-{% macro count_interests_by_group(memberships, group_column, interests, population) %}
+   `members` holds one row per group and member with the group column and the member's
+   `interests` list; `population` one row per user with an `interests` list. No join to the
+   user-interest bridge: the lists are unnested as they stream by, so a user in many groups
+   (rule segments) costs a row per group and nothing more. #}
+{% macro count_interests_by_group(members, group_column, population) %}
     with
 
     group_sizes as (
         select
             {{ group_column }},
             count(*) as segment_users,
-        from {{ memberships }}
+        from {{ members }}
         group by 1
     ),
 
@@ -20,12 +22,15 @@
 
     interest_users as (
         select
-            {{ memberships }}.{{ group_column }},
-            {{ interests }}.interest_name,
+            {{ group_column }},
+            interest_name,
             count(*) as users,
-        from {{ memberships }}
-        inner join {{ interests }}
-            on {{ memberships }}.user_id = {{ interests }}.user_id
+        from (
+            select
+                {{ group_column }},
+                unnest(interests) as interest_name,
+            from {{ members }}
+        ) as member_interests
         group by 1, 2
     ),
 
@@ -33,7 +38,10 @@
         select
             interest_name,
             count(*) as population_interest_users,
-        from {{ interests }}
+        from (
+            select unnest(interests) as interest_name,
+            from {{ population }}
+        ) as population_interests
         group by 1
     )
 

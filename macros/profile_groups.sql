@@ -1,12 +1,27 @@
 {# Profile of groups of users: per group its size and share of the population, the mean, median
    and index (against the population mean) of every profile metric, and the modal value of every
-   trait with its share. `members` holds one row per group and member with the group key and the
-   profile columns; `population` one row per user of the population. Returns a query, to wrap
-   in a CTE: `profiles as ({{ profile_groups('members', 'population', 'group_key') }})`. A group
-   with no members has no row. #}
+   trait with its share. `members` holds one row per group and member with the group key, the
+   member's user_id and the profile columns; `population` one row per user of the population.
+   Returns a query, to wrap in a CTE: `profiles as ({{ profile_groups('members', 'population',
+   'group_key') }})`. A group with no members has no row.
+
+   `members` is read three times (sizes and means; medians; trait combinations). DuckDB 2.0
+   stores a CTE read more than once: declare `members` `as not materialized` when storing it
+   would not fit in memory (unnested rule-segment memberships: ~120M rows at 10M users), or
+   leave it stored when it is narrow and a join costly to repeat (int_segment_profiles).
+   Counts, means, indexes and modes are exact. Medians hold every value in memory, so above
+   var `median_sample_size` users in the population they are taken over the members of a
+   seeded sample of about that many users (a hash of user id and var `random_seed`); at or below
+   it they are exact. #}
 {% macro profile_groups(members, population, group_by) %}
     {%- set metrics = profile_metrics() -%}
-    {%- set traits = profile_traits() %}
+    {%- set traits = profile_traits() -%}
+    {%- set sample_size = var('median_sample_size') -%}
+    {%- if not (sample_size is integer and sample_size is not boolean and sample_size >= 1) -%}
+        {{ exceptions.raise_compiler_error(
+            "median_sample_size must be a whole number >= 1, got '" ~ sample_size ~ "'"
+        ) }}
+    {%- endif %}
     with
 
     group_stats as (
@@ -15,7 +30,6 @@
             count(*) as users,
             {%- for metric in metrics %}
             avg({{ metric }}) as avg_{{ metric }},
-            {{ median(metric) }} as median_{{ metric }},
             {%- endfor %}
         from {{ members }}
         group by 1
@@ -30,14 +44,47 @@
         from {{ population }}
     ),
 
+    median_members as (
+        select {{ members }}.*
+        from {{ members }}
+        cross join population_stats
+        where
+            population_stats.population_users <= {{ sample_size }}
+            or {{ seeded_share_hash('user_id') }}
+            < {{ sample_size }} / population_stats.population_users
+    ),
+
+    group_medians as (
+        select
+            {{ group_by }},
+            {%- for metric in metrics %}
+            {{ median(metric) }} as median_{{ metric }},
+            {%- endfor %}
+        from median_members
+        group by 1
+    ),
+
+    {#- One pass over the members for every trait: counts per combination of trait values
+        (a few hundred thousand at most), summed per trait from there. #}
+    trait_combinations as (
+        select
+            {{ group_by }},
+            {%- for trait in traits %}
+            {{ trait }},
+            {%- endfor %}
+            count(*) as users,
+        from {{ members }}
+        group by all
+    ),
+
     trait_counts as (
         {%- for trait in traits %}
         select
             {{ group_by }},
             '{{ trait }}' as trait,
             {{ trait }} as trait_value,
-            count(*) as users,
-        from {{ members }}
+            sum(users) as users,
+        from trait_combinations
         group by 1, 2, 3
         {%- if not loop.last %}
         union all
@@ -77,7 +124,7 @@
             group_stats.users / population_stats.population_users as share,
             {%- for metric in metrics %}
             group_stats.avg_{{ metric }},
-            group_stats.median_{{ metric }},
+            group_medians.median_{{ metric }},
             100 * {{ safe_divide('group_stats.avg_' ~ metric, 'population_stats.population_avg_' ~ metric) }}
                 as {{ metric }}_index,
             {%- endfor %}
@@ -88,7 +135,20 @@
         cross join population_stats
         inner join modal_traits
             on group_stats.{{ group_by }} = modal_traits.{{ group_by }}
+        left join group_medians
+            on group_stats.{{ group_by }} = group_medians.{{ group_by }}
     )
 
     select * from group_profiles
+{%- endmacro %}
+
+
+{# A number in [0, 1) from a hash of `column` and var `random_seed`: the same for a user on every
+   run, so `seeded_share_hash(...) < p` keeps a seeded sample of about a share p of the users. #}
+{% macro seeded_share_hash(column) %}
+    {{ return(adapter.dispatch('seeded_share_hash', 'segmentation')(column)) }}
+{% endmacro %}
+
+{% macro duckdb__seeded_share_hash(column) %}
+    (cast(hash({{ column }} || '#' || '{{ var('random_seed') | int }}') as double) / 18446744073709551616.0)
 {%- endmacro %}

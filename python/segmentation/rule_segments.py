@@ -481,20 +481,28 @@ def definitions_frame(segments: Sequence[RuleSegment]) -> pd.DataFrame:
     )
 
 
-def membership_query(table: str, segments: Iterable[tuple[str, str]]) -> str:
-    """SQL: one (user_id, rule_segment_id) row per user and segment whose condition holds.
+def membership_query(table: str, segments: Iterable[tuple[int, str]]) -> str:
+    """SQL: every row and column of ``table`` (one row per user) plus the positions of the
+    segments the user belongs to.
 
-    ``segments`` are (rule_segment_id, compiled condition) pairs; one filtered scan each,
-    combined with ``union all``, so the work stays in the database however many users.
+    ``segments`` are (rule_segment_position, compiled condition) pairs. Every condition is
+    evaluated in a single scan; ``rule_segment_positions`` lists the positions whose condition
+    holds, in file order (an empty list when none does). One row per user rather than one per
+    (user, segment) pair: at ten million users the pairs would be over a hundred million rows.
+    The profile columns come along so that the segment profiles read one table, with no join.
     """
-    selects = [
-        f"select user_id, {quote_literal(segment_id)} as rule_segment_id "
-        f"from {table} where {condition_sql}"
-        for segment_id, condition_sql in segments
+    matches = [
+        f"case when {condition_sql} then {int(position)} end"
+        for position, condition_sql in segments
     ]
-    if not selects:
-        return f"select user_id, cast(null as varchar) as rule_segment_id from {table} where false"
-    return "\nunion all\n".join(selects)
+    if not matches:
+        positions = "cast([] as integer[])"
+    else:
+        positions = (
+            f"cast(list_filter([{', '.join(matches)}], lambda position: position is not null)"
+            " as integer[])"
+        )
+    return f"select {table}.*, {positions} as rule_segment_positions from {table}"
 
 
 # --- dbt glue (the Python models call these) -----------------------------------------------------
@@ -532,10 +540,10 @@ def define_rule_segments(profiles, config: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def match_rule_segments(profiles, definitions):
-    """int_user_rule_segments_matched: membership pairs, computed by DuckDB (a relation)."""
+    """int_user_rule_segments_matched: each user's segment positions, computed by DuckDB."""
     pairs = (
         definitions.order("rule_segment_position")
-        .select("rule_segment_id", "condition_sql")
+        .select("rule_segment_position", "condition_sql")
         .fetchall()
     )
     return profiles.query("profiles", membership_query("profiles", pairs))

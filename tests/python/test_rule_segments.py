@@ -348,7 +348,7 @@ def test_a_missing_file_is_named(tmp_path):
         load_rule_segments(tmp_path / "nowhere.yml", COLUMNS)
 
 
-def test_membership_query_returns_user_and_segment_pairs():
+def test_membership_query_lists_each_users_segment_positions():
     segments = compile_rule_segments(
         [
             entry("Gamers", {"interest": "Gaming"}),
@@ -357,11 +357,25 @@ def test_membership_query_returns_user_and_segment_pairs():
         COLUMNS,
         "rules.yml",
     )
-    sql = membership_query("users", [(s.rule_segment_id, s.condition_sql) for s in segments])
+    sql = membership_query("users", [(s.position, s.condition_sql) for s in segments])
     with duckdb.connect() as connection:
         connection.register("users", USERS)
-        pairs = set(connection.sql(sql).fetchall())
-    assert pairs == {("a", "gamers"), ("c", "gamers"), ("d", "gamers")}
+        matched = connection.sql(sql)
+        assert matched.columns == [*USERS.columns, "rule_segment_positions"]
+        rows = dict(matched.select("user_id", "rule_segment_positions").fetchall())
+    # Every user has a row; "Nobody" (position 2) matches no one.
+    assert rows == {user_id: [1] if user_id in {"a", "c", "d"} else [] for user_id in USERS.user_id}
+
+
+def test_membership_query_without_segments_gives_empty_lists():
+    with duckdb.connect() as connection:
+        connection.register("users", USERS)
+        rows = (
+            connection.sql(membership_query("users", []))
+            .select("user_id", "rule_segment_positions")
+            .fetchall()
+        )
+    assert sorted(rows) == [(user_id, []) for user_id in sorted(USERS.user_id)]
 
 
 def test_the_dbt_glue_defines_and_matches_in_duckdb(tmp_path, monkeypatch):
@@ -394,11 +408,9 @@ def test_the_dbt_glue_defines_and_matches_in_duckdb(tmp_path, monkeypatch):
         connection.register("definitions", definitions)
         matched = match_rule_segments(profiles, connection.table("definitions"))
         assert isinstance(matched, duckdb.DuckDBPyRelation)
-        assert set(matched.fetchall()) == {
-            ("a", "gamers"),
-            ("c", "gamers"),
-            ("d", "gamers"),
-            ("a", "young"),
+        assert dict(matched.select("user_id", "rule_segment_positions").fetchall()) == {
+            user_id: [1, 2] if user_id == "a" else [1] if user_id in {"c", "d"} else []
+            for user_id in USERS.user_id
         }
         missing = {**config, "rule_segments_path": '"segments/missing.yml"'}
         with pytest.raises(RuleSegmentError, match=r"^segments/missing\.yml \(var rule_"):

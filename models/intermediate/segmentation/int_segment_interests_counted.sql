@@ -1,5 +1,5 @@
 {#- Users per segment and interest, beside the segment's size and the interest's population
-    count, with the interest's shares and lift. -#}
+    count, with the interest's shares and lift. Counted from each user's interest list. -#}
 
 with
 
@@ -7,12 +7,28 @@ assignments as (
     select * from {{ ref('int_user_segment_assignments') }}
 ),
 
-interests as (
-    select * from {{ ref('stg_platform__user_interests') }}
+features as (
+    select * from {{ ref('int_user_features') }}
+),
+
+{# Read twice by count_interests_by_group (sizes, interests): streamed each time, never stored
+    whole (millions of rows). #}
+member_interests as not materialized (
+    select
+        assignments.segment_id,
+        features.interest_names as interests,
+    from assignments
+    inner join features
+        on assignments.user_id = features.user_id
+),
+
+population as not materialized (
+    select features.interest_names as interests
+    from features
 ),
 
 counted as (
-    {{ count_interests_by_group('assignments', 'segment_id', 'interests', 'assignments') }}
+    {{ count_interests_by_group('member_interests', 'segment_id', 'population') }}
 )
 
 select * from counted

@@ -1,5 +1,6 @@
 {#- One row per rule segment of the definitions file, in file order, with the same profile as
-    dim_segments (profile_groups) and its top interests by lift. A segment no user matches is
+    dim_segments (profile_groups; medians over a seeded sample above var median_sample_size
+    users) and its top interests by lift. A segment no user matches is
     kept, with 0 users; the post-hook warns about it. Medians are cast to double: the median
     of a float column is a float, and the contract should not depend on staging's choice. -#}
 
@@ -18,29 +19,30 @@ definitions as (
     select * from {{ ref('int_rule_segments_defined') }}
 ),
 
-memberships as (
+{# Read more than once: streamed each time, never stored again (ten million rows). #}
+memberships as not materialized (
     select * from {{ ref('int_user_rule_segments_matched') }}
-),
-
-profiles as (
-    select * from {{ ref('int_user_profiles_assembled') }}
 ),
 
 interests_counted as (
     select * from {{ ref('int_rule_segment_interests_counted') }}
 ),
 
-member_profiles as (
+{# One row per user and segment they belong to, streamed (never stored: at ten million users
+    it is over a hundred million rows) into each aggregate of profile_groups. Only the columns
+    the profile reads: every one is copied once per membership. #}
+member_profiles as not materialized (
     select
-        memberships.rule_segment_id,
-        profiles.*,
+        unnest(rule_segment_positions) as rule_segment_position,
+        user_id,
+        {%- for column in metrics + traits %}
+        {{ column }},
+        {%- endfor %}
     from memberships
-    inner join profiles
-        on memberships.user_id = profiles.user_id
 ),
 
 segment_profiles as (
-    {{ profile_groups('member_profiles', 'profiles', 'rule_segment_id') }}
+    {{ profile_groups('member_profiles', 'memberships', 'rule_segment_position') }}
 ),
 
 ranked_interests as (
@@ -92,7 +94,7 @@ rule_segments as (
         {%- endfor %}
     from definitions
     left join segment_profiles
-        on definitions.rule_segment_id = segment_profiles.rule_segment_id
+        on definitions.rule_segment_position = segment_profiles.rule_segment_position
     left join top_interests
         on definitions.rule_segment_id = top_interests.rule_segment_id
 )

@@ -1,6 +1,11 @@
+{{ config(materialized='view') }}
+
 {#- One row per valid user: what a CRM tool looks a user up in. Attributes, engineered features,
-    percentile ranks and behavioural flags (int_user_profiles_assembled), the clustering's
-    segment (fct_user_segments) and the rule segments the user belongs to. -#}
+    percentile ranks and behavioural flags (int_user_profiles_assembled, read through
+    int_user_rule_segments_matched, which adds the user's rule segments), and the clustering's
+    segment (fct_user_segments). A view: int_user_rule_segments_matched already stores the
+    profile, so a table would be a third 10M-row copy of it; a lookup by user_id reads one row
+    of each table, a full scan costs one join. -#}
 
 {#- Band bounds and midpoints are cast to double so that the contract holds whatever float
     type staging parses them as. -#}
@@ -10,31 +15,22 @@
 with
 
 profiles as (
-    select * from {{ ref('int_user_profiles_assembled') }}
+    select * from {{ ref('int_user_rule_segments_matched') }}
 ),
 
 user_segments as (
     select * from {{ ref('fct_user_segments') }}
 ),
 
-memberships as (
-    select * from {{ ref('int_user_rule_segments_matched') }}
-),
-
 definitions as (
     select * from {{ ref('int_rule_segments_defined') }}
 ),
 
-rule_segment_lists as (
-    select
-        memberships.user_id,
-        {{ ordered_list('definitions.rule_segment_name', 'definitions.rule_segment_position') }}
-            as rule_segment_names,
-        count(*) as rule_segment_count,
-    from memberships
-    inner join definitions
-        on memberships.rule_segment_id = definitions.rule_segment_id
-    group by 1
+{# Segment names in position order: positions run 1, 2, ... in file order, so a user's list
+    of positions indexes it directly (no join, no regrouping of the memberships). #}
+rule_segment_names as (
+    select {{ ordered_list('rule_segment_name', 'rule_segment_position') }} as names_by_position
+    from definitions
 ),
 
 user_profiles as (
@@ -50,7 +46,10 @@ user_profiles as (
         profiles.income_band,
         user_segments.segment_name,
         profiles.interests,
-        {{ list_or_empty('rule_segment_lists.rule_segment_names') }} as rule_segment_names,
+        {{ list_or_empty(
+            'list_transform(profiles.rule_segment_positions, '
+            ~ 'lambda position: rule_segment_names.names_by_position[position])'
+        ) }} as rule_segment_names,
         profiles.likes_and_reactions,
         profiles.followed_accounts,
         profiles.weekday_hours_online,
@@ -75,15 +74,14 @@ user_profiles as (
         profiles.{{ metric }}_percentile,
         {%- endfor %}
         user_segments.assignment_confidence,
-        coalesce(rule_segment_lists.rule_segment_count, 0) as rule_segment_count,
+        len(profiles.rule_segment_positions) as rule_segment_count,
         {%- for flag in user_profile_flags() %}
         profiles.{{ flag.name }},
         {%- endfor %}
     from profiles
     left join user_segments
         on profiles.user_id = user_segments.user_id
-    left join rule_segment_lists
-        on profiles.user_id = rule_segment_lists.user_id
+    cross join rule_segment_names
 )
 
 select * from user_profiles

@@ -1,4 +1,9 @@
-{#- One row per user and rule segment the user belongs to; a user can be in many or none. -#}
+{{ config(materialized='view') }}
+
+{#- One row per user and rule segment the user belongs to; a user can be in many or none. A view
+    over the per-user lists of int_user_rule_segments_matched: at ten million users the pairs
+    are over a hundred million rows, which a BI tool filters far more often than it reads whole.
+    dim_user_profiles.rule_segment_names holds the same memberships as a list per user. -#}
 
 with
 
@@ -10,14 +15,21 @@ definitions as (
     select * from {{ ref('int_rule_segments_defined') }}
 ),
 
+user_positions as (
+    select
+        user_id,
+        unnest(rule_segment_positions) as rule_segment_position,
+    from memberships
+),
+
 user_rule_segments as (
     select
-        memberships.user_id,
-        memberships.rule_segment_id,
+        user_positions.user_id,
+        definitions.rule_segment_id,
         definitions.rule_segment_name,
-    from memberships
+    from user_positions
     inner join definitions
-        on memberships.rule_segment_id = definitions.rule_segment_id
+        on user_positions.rule_segment_position = definitions.rule_segment_position
 )
 
 select * from user_rule_segments

@@ -1,12 +1,14 @@
 {#- How rule segments overlap each other and the clustering's segments: one row per ordered pair
     (rule segment, other rule segment) and per (rule segment, cluster segment), pairs without
-    common users included. Pairs are counted by a self-join of the memberships aggregated in
-    SQL: the work grows with users × (rule segments per user)², the result with segments². -#}
+    common users included. Rule pairs are counted over the distinct combinations of segments
+    users are in (far fewer than users), each weighted by its users: the work grows with
+    combinations × (segments per combination)², not with users. -#}
 
 with
 
-rule_memberships as (
-    select * from {{ ref('fct_user_rule_segments') }}
+{# Read more than once: streamed each time, never stored again (ten million rows). #}
+memberships as not materialized (
+    select * from {{ ref('int_user_rule_segments_matched') }}
 ),
 
 user_segments as (
@@ -21,42 +23,70 @@ cluster_segments as (
     select * from {{ ref('dim_segments') }}
 ),
 
-{# Each unordered pair once, then mirrored: half the join rows of counting both orders. #}
+combinations as (
+    select
+        row_number() over () as combination_id,
+        rule_segment_positions,
+        users,
+    from (
+        select
+            rule_segment_positions,
+            count(*) as users,
+        from memberships
+        where len(rule_segment_positions) > 1
+        group by 1
+    ) as counted
+),
+
+combination_positions as (
+    select
+        combination_id,
+        users,
+        unnest(rule_segment_positions) as rule_segment_position,
+    from combinations
+),
+
+{# Each unordered pair once, then mirrored. #}
 rule_pair_counts as (
     select
-        first_memberships.rule_segment_id,
-        second_memberships.rule_segment_id as other_rule_segment_id,
-        count(*) as users_in_both,
-    from rule_memberships as first_memberships
-    inner join rule_memberships as second_memberships
+        first_positions.rule_segment_position,
+        second_positions.rule_segment_position as other_rule_segment_position,
+        cast(sum(first_positions.users) as {{ dbt.type_bigint() }}) as users_in_both,
+    from combination_positions as first_positions
+    inner join combination_positions as second_positions
         on
-            first_memberships.user_id = second_memberships.user_id
-            and first_memberships.rule_segment_id < second_memberships.rule_segment_id
+            first_positions.combination_id = second_positions.combination_id
+            and first_positions.rule_segment_position < second_positions.rule_segment_position
     group by 1, 2
 ),
 
 rule_pair_counts_both_ways as (
     select
-        rule_segment_id,
-        other_rule_segment_id,
+        rule_segment_position,
+        other_rule_segment_position,
         users_in_both,
     from rule_pair_counts
     union all
     select
-        other_rule_segment_id as rule_segment_id,
-        rule_segment_id as other_rule_segment_id,
+        other_rule_segment_position as rule_segment_position,
+        rule_segment_position as other_rule_segment_position,
         users_in_both,
     from rule_pair_counts
 ),
 
 rule_cluster_counts as (
     select
-        rule_memberships.rule_segment_id,
-        user_segments.segment_id,
+        rule_segment_position,
+        segment_id,
         count(*) as users_in_both,
-    from rule_memberships
-    inner join user_segments
-        on rule_memberships.user_id = user_segments.user_id
+    from (
+        select
+            user_segments.segment_id,
+            unnest(memberships.rule_segment_positions) as rule_segment_position,
+        from memberships
+        inner join user_segments
+            on memberships.user_id = user_segments.user_id
+    ) as user_positions
     group by 1, 2
 ),
 
@@ -76,8 +106,9 @@ rule_rule_pairs as (
         on rule_segments.rule_segment_id <> other_rule_segments.rule_segment_id
     left join rule_pair_counts_both_ways
         on
-            rule_segments.rule_segment_id = rule_pair_counts_both_ways.rule_segment_id
-            and other_rule_segments.rule_segment_id = rule_pair_counts_both_ways.other_rule_segment_id
+            rule_segments.rule_segment_position = rule_pair_counts_both_ways.rule_segment_position
+            and other_rule_segments.rule_segment_position
+            = rule_pair_counts_both_ways.other_rule_segment_position
 ),
 
 rule_cluster_pairs as (
@@ -95,7 +126,7 @@ rule_cluster_pairs as (
     cross join cluster_segments
     left join rule_cluster_counts
         on
-            rule_segments.rule_segment_id = rule_cluster_counts.rule_segment_id
+            rule_segments.rule_segment_position = rule_cluster_counts.rule_segment_position
             and cluster_segments.segment_id = rule_cluster_counts.segment_id
 ),
 
