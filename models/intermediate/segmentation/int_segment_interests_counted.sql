@@ -7,7 +7,8 @@ assignments as (
     select * from {{ ref('int_user_segment_assignments') }}
 ),
 
-features as (
+{# Read by both CTEs below: streamed, not stored as a 10M-row copy. #}
+features as not materialized (
     select * from {{ ref('int_user_features') }}
 ),
 
