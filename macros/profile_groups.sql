@@ -16,12 +16,8 @@
 {% macro profile_groups(members, population, group_by) %}
     {%- set metrics = profile_metrics() -%}
     {%- set traits = profile_traits() -%}
-    {%- set sample_size = var('median_sample_size') -%}
-    {%- if not (sample_size is integer and sample_size is not boolean and sample_size >= 1) -%}
-        {{ exceptions.raise_compiler_error(
-            "median_sample_size must be a whole number >= 1, got '" ~ sample_size ~ "'"
-        ) }}
-    {%- endif %}
+    {#- Validated with the other settings by check_settings (on-run-start). -#}
+    {%- set sample_size = var('median_sample_size') %}
     with
 
     group_stats as (

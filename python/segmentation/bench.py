@@ -22,7 +22,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -775,6 +775,22 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
     return lines
 
 
+def _node_table(
+    heading: str,
+    nodes: Iterable[Mapping[str, Any]],
+    last_header: str,
+    last_value: Callable[[Mapping[str, Any]], str],
+) -> list[str]:
+    """A table of dbt nodes: name, type, seconds and one more column."""
+    return _table(
+        [heading, "type", "seconds", last_header],
+        (
+            [node["name"], node["resource_type"], f"{node['seconds']:.2f}", last_value(node)]
+            for node in nodes
+        ),
+    )
+
+
 def _run_note(run: Mapping[str, Any] | None) -> str:
     if not run:
         return "not run"
@@ -998,33 +1014,21 @@ def render_markdown(results: Mapping[str, Any]) -> str:
             "",
             f"{_breakdown(summary)}. Node time by type: {_by_type(summary)}.",
             "",
-            *_table(
-                ["slowest nodes", "type", "seconds", "share of wall"],
-                (
-                    [
-                        node["name"],
-                        node["resource_type"],
-                        f"{node['seconds']:.2f}",
-                        f"{node['seconds'] / summary['wall_seconds']:.0%}",
-                    ]
-                    for node in summary["slowest"]
-                ),
+            *_node_table(
+                "slowest nodes",
+                summary["slowest"],
+                "share of wall",
+                lambda node, wall=summary["wall_seconds"]: f"{node['seconds'] / wall:.0%}",
             ),
             "",
         ]
         if summary.get("highest_memory"):
             out += [
-                *_table(
-                    ["nodes running at the memory high points", "type", "seconds", "tree MiB"],
-                    (
-                        [
-                            node["name"],
-                            node["resource_type"],
-                            f"{node['seconds']:.2f}",
-                            f"{node['rss_bytes'] / MIB:,.0f}",
-                        ]
-                        for node in summary["highest_memory"]
-                    ),
+                *_node_table(
+                    "nodes running at the memory high points",
+                    summary["highest_memory"],
+                    "tree MiB",
+                    lambda node: f"{node['rss_bytes'] / MIB:,.0f}",
                 ),
                 "",
             ]

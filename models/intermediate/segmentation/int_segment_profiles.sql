@@ -13,8 +13,8 @@ features as not materialized (
 ),
 
 {# Stored once, with only the columns profile_groups reads, for its three passes: at ten
-    million users that is cheaper than three joins of two ten-million-row tables (the
-    streamed, `not materialized` form profile_groups suggests for a join). #}
+    million users that is cheaper than three joins of two ten-million-row tables (streaming
+    is for members too large to store, like the unnested rule-segment memberships). #}
 assigned_features as materialized (
     select
         assignments.segment_id,

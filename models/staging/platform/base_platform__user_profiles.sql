@@ -14,7 +14,6 @@
 {%- set mapped = map_export_columns(user_profiles_input_headers()) -%}
 {%- set vocabularies = var('vocabularies') -%}
 {%- set numeric_rules = numeric_column_rules() -%}
-{%- set text_columns = ['user_id', 'top_interests'] -%}
 
 with
 
