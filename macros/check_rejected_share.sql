@@ -1,4 +1,4 @@
-{# post-hook of base_platform__user_profiles: how many input rows were rejected, per reason.
+{# post-hook of base_platform__user_profiles (a view): how many input rows were rejected, per reason.
    Above var max_rejected_share the build stops here, before any model reads the rows;
    at or below it, the same counts are logged as a warning. #}
 {% macro check_rejected_share(relation) %}
@@ -16,7 +16,7 @@
 
     {% set per_reason = run_query(
         "select reason, count(*) as rows from (select unnest(rejection_reasons) as reason from "
-        ~ relation ~ ") group by 1 order by 2 desc, 1"
+        ~ relation ~ " where len(rejection_reasons) > 0) group by 1 order by 2 desc, 1"
     ) %}
     {% set counts = [] %}
     {% for row in per_reason.rows %}

@@ -84,8 +84,20 @@
         {% do problems.append("user_profiles_encoding: unknown '" ~ var('user_profiles_encoding') ~ "' (known: " ~ encodings | join(', ') ~ ")") %}
     {% endif %}
 
+    {#- Not a var, but staging depends on it: rows are numbered by the order DuckDB stores
+        them in (input_row_number). -#}
+    {% if execute and target.type == 'duckdb' %}
+        {% set keeps_order = run_query("select current_setting('preserve_insertion_order')").columns[0].values()[0] %}
+        {% if not keeps_order %}
+            {% do problems.append(
+                "DuckDB setting preserve_insertion_order is off (profiles.yml, settings): staging "
+                ~ "numbers the input rows by the order it stores them in; set it to true"
+            ) %}
+        {% endif %}
+    {% endif %}
+
     {% if problems %}
-        {{ exceptions.raise_compiler_error("Invalid settings (dbt vars):\n  - " ~ problems | join("\n  - ")) }}
+        {{ exceptions.raise_compiler_error("Invalid settings (dbt vars, DuckDB settings):\n  - " ~ problems | join("\n  - ")) }}
     {% endif %}
     {{ return('') }}
 {% endmacro %}

@@ -32,7 +32,8 @@
         {{ log("Input file " ~ path ~ ": ignoring extra column(s) " ~ mapped.extra | join(', '), info=true) }}
     {% endif %}
 
-    {% set rows = run_query("select count(*) from " ~ user_profiles_input()).columns[0].values()[0] %}
+    {#- One row is enough to know; counting them all would read the whole file once more. -#}
+    {% set rows = run_query("select count(*) from (select 1 from " ~ user_profiles_input() ~ " limit 1)").columns[0].values()[0] %}
     {% if rows == 0 %}
         {{ exceptions.raise_compiler_error(where ~ ": no rows: the file has a header but no users.") }}
     {% endif %}

@@ -32,25 +32,22 @@
 {% endmacro %}
 
 
-{# The position of each row of user_profiles_input() among the input's data rows (1 = first),
-   in file order. `row_number() over ()` needs the engine to keep file order (DuckDB:
-   preserve_insertion_order); a single Parquet file has it stored, so no window is needed. #}
-{% macro user_profiles_row_number() %}
-    {{ return(adapter.dispatch('user_profiles_row_number', 'segmentation')()) }}
+{# The position of each row of base_platform__user_profile_rows among the input's data rows
+   (1 = the first), in input order: source_row_number. That table is written in input order,
+   so on DuckDB the position is its stored row id: the read keeps every core busy, where
+   `row_number() over ()` while reading runs on one thread. preserve_insertion_order must be
+   on (profiles.yml; check_settings refuses a run without it). Select it from the table
+   itself, not a view or CTE over it. #}
+{% macro input_row_number() %}
+    {{ return(adapter.dispatch('input_row_number', 'segmentation')()) }}
 {% endmacro %}
 
-{% macro default__user_profiles_row_number() %}
+{% macro default__input_row_number() %}
     {{ return("row_number() over ()") }}
 {% endmacro %}
 
-{% macro duckdb__user_profiles_row_number() %}
-    {%- set path = var('user_profiles_path', '') -%}
-    {%- set is_glob = '*' in path or '?' in path or '[' in path -%}
-    {%- if (path | lower).endswith('.parquet') and not is_glob -%}
-        {{ return("file_row_number + 1") }}
-    {%- else -%}
-        {{ return("row_number() over ()") }}
-    {%- endif -%}
+{% macro duckdb__input_row_number() %}
+    {{ return("rowid + 1") }}
 {% endmacro %}
 
 
