@@ -1,10 +1,10 @@
 {{ config(materialized='view') }}
 
-{#- One row per valid user: the profile that rule segments are defined on. The typed attributes,
-    engineered features and percentile ranks of int_user_features, the interests as a list, and
-    the behavioural flags (thresholds: var profile_flag_thresholds). A view: the ranks are
-    computed once, in int_user_features, and the flags are cheap to evaluate on read, so the
-    10M-row profile is not written twice. -#}
+{#- One row per valid user: the profile that rule segments are defined on. The typed attributes
+    and engineered features of int_user_features, the interests as a list, each behaviour
+    metric's percentile rank (joined from the small lookup int_user_metric_percentiles) and the
+    behavioural flags (thresholds: var profile_flag_thresholds). A view: its one reader,
+    int_user_rule_segments_matched, stores it, so the 10M-row profile is written once. -#}
 
 {%- set ranked_metrics = percentile_ranked_metrics() -%}
 
@@ -14,41 +14,50 @@ features as (
     select * from {{ ref('int_user_features') }}
 ),
 
+percentiles as (
+    select * from {{ ref('int_user_metric_percentiles') }}
+),
+
 profiles as (
     select
-        user_id,
-        age_band,
-        gender,
-        location,
-        language,
-        education_level,
-        device_usage,
-        income_band,
-        interest_names as interests,
-        likes_and_reactions,
-        followed_accounts,
-        weekday_hours_online,
-        weekend_hours_online,
-        weekly_hours_online,
-        weekend_share_of_hours_online,
-        likes_per_followed_account,
-        click_through_rate,
-        conversion_rate,
-        conversions_per_click,
-        ad_interaction_seconds,
-        interest_count,
-        age_band_rank,
-        age_lower_bound_years,
-        age_upper_bound_years,
-        age_midpoint_years,
-        income_band_rank,
-        income_lower_bound_usd,
-        income_upper_bound_usd,
-        income_midpoint_usd,
+        features.user_id,
+        features.age_band,
+        features.gender,
+        features.location,
+        features.language,
+        features.education_level,
+        features.device_usage,
+        features.income_band,
+        features.interest_names as interests,
+        features.likes_and_reactions,
+        features.followed_accounts,
+        features.weekday_hours_online,
+        features.weekend_hours_online,
+        features.weekly_hours_online,
+        features.weekend_share_of_hours_online,
+        features.likes_per_followed_account,
+        features.click_through_rate,
+        features.conversion_rate,
+        features.conversions_per_click,
+        features.ad_interaction_seconds,
+        features.interest_count,
+        features.age_band_rank,
+        features.age_lower_bound_years,
+        features.age_upper_bound_years,
+        features.age_midpoint_years,
+        features.income_band_rank,
+        features.income_lower_bound_usd,
+        features.income_upper_bound_usd,
+        features.income_midpoint_usd,
         {%- for metric in ranked_metrics %}
-        {{ metric }}_percentile,
+        {{ metric }}_ranks.percentile as {{ metric }}_percentile,
         {%- endfor %}
     from features
+    {%- for metric in ranked_metrics %}
+    left join percentiles as {{ metric }}_ranks
+        on {{ metric }}_ranks.metric_name = '{{ metric }}'
+        and features.{{ metric }} = {{ metric }}_ranks.metric_value
+    {%- endfor %}
 ),
 
 flagged as (
