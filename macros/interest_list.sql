@@ -19,8 +19,9 @@
 {# The known spelling is looked up by position in a list literal rather than with
    canonical_interest's `case`: inside a lambda DuckDB evaluates the `case` operand once per
    branch, which made this several times slower. Repeats are dropped by keeping the parts
-   whose first position is their own; the list is bound once by wrapping it in a one-element
-   list. At 10M users this is ~2.7 s faster than list_distinct + list_sort. #}
+   whose first position is their own (by index: sqlfluff cannot parse a two-argument lambda);
+   the list is bound once by wrapping it in a one-element list. At 10M users this is ~2.2 s
+   faster than list_distinct + list_sort. #}
 {% macro duckdb__interest_list(column) %}
     {%- set known = [] -%}
     {%- set known_lower = [] -%}
@@ -40,7 +41,10 @@
                     part
                 )
             )],
-            lambda parts: list_filter(parts, lambda part, i: list_position(parts, part) = i)
+            lambda parts: list_transform(
+                list_filter(range(1, len(parts) + 1), lambda i: list_position(parts, parts[i]) = i),
+                lambda i: parts[i]
+            )
         )[1],
         cast([] as {{ dbt.type_string() }}[])
     )
