@@ -1,7 +1,8 @@
 {# Profile of groups of users: per group its size and share of the population, the mean, median
    and index (against the population mean) of every profile metric, and the modal value of every
    trait with its share. `members` holds one row per group and member with the group key, the
-   member's user_id and the profile columns; `population` one row per user of the population.
+   profile columns and the two columns of profile_member_keys() (computed per user, before
+   any unnest: at ten million users the unnested memberships are ~120M rows); `population` one row per user of the population.
    Returns a query, to wrap in a CTE: `profiles as ({{ profile_groups('members', 'population',
    'group_key') }})`. A group with no members has no row.
 
@@ -46,8 +47,7 @@
         cross join population_stats
         where
             population_stats.population_users <= {{ sample_size }}
-            or {{ seeded_share_hash('user_id') }}
-            < {{ sample_size }} / population_stats.population_users
+            or {{ members }}.median_sample_key < {{ sample_size }} / population_stats.population_users
     ),
 
     group_medians as (
@@ -61,16 +61,25 @@
     ),
 
     {#- One pass over the members for every trait: counts per combination of trait values
-        (a few hundred thousand at most), summed per trait from there. #}
+        (a few hundred thousand at most), grouped on the packed code (two whole numbers are
+        far cheaper to group on than seven texts), then unpacked and summed per trait. #}
+    trait_code_counts as (
+        select
+            {{ group_by }},
+            profile_trait_code,
+            count(*) as users,
+        from {{ members }}
+        group by 1, 2
+    ),
+
     trait_combinations as (
         select
             {{ group_by }},
             {%- for trait in traits %}
-            {{ trait }},
+            {{ profile_trait_value(trait, 'profile_trait_code') }} as {{ trait }},
             {%- endfor %}
-            count(*) as users,
-        from {{ members }}
-        group by all
+            users,
+        from trait_code_counts
     ),
 
     trait_counts as (
@@ -147,4 +156,53 @@
 
 {% macro duckdb__seeded_share_hash(column) %}
     (cast(hash({{ column }} || '#' || '{{ var('random_seed') | int }}') as double) / 18446744073709551616.0)
+{%- endmacro %}
+
+
+{# The columns profile_groups needs besides the profile, for a select list that has one row per
+   user (before any unnest): `profile_trait_code`, every trait of profile_traits() packed into
+   one whole number (each value's position in var vocabularies, mixed radix, with one more
+   digit value for null), and `median_sample_key`, the user's seeded_share_hash. A null trait
+   unpacks as null; so does a value outside its vocabulary, which staging rejects. #}
+{% macro profile_member_keys(user_id) %}
+    {%- set parts = [] -%}
+    {%- for trait in profile_trait_codes() -%}
+        {%- set branches = [] -%}
+        {%- for value in trait['values'] -%}
+            {%- do branches.append("when " ~ sql_string_literal(value) ~ " then " ~ (loop.index0 * trait.stride)) -%}
+        {%- endfor -%}
+        {%- do parts.append("case " ~ trait.name ~ " " ~ branches | join(' ')
+            ~ " else " ~ ((trait['values'] | length) * trait.stride) ~ " end") -%}
+    {%- endfor -%}
+    {{ parts | join('\n        + ') }} as profile_trait_code,
+    {{ seeded_share_hash(user_id) }} as median_sample_key
+{%- endmacro %}
+
+
+{# A trait's value unpacked from a profile_trait_code column. #}
+{% macro profile_trait_value(trait_name, code_column) %}
+    {%- for trait in profile_trait_codes() if trait.name == trait_name -%}
+    case mod(cast(floor({{ code_column }} / {{ trait.stride }}) as {{ dbt.type_bigint() }}), {{ (trait['values'] | length) + 1 }})
+        {%- for value in trait['values'] %}
+        when {{ loop.index0 }} then {{ sql_string_literal(value) }}
+        {%- endfor %}
+    end
+    {%- endfor -%}
+{%- endmacro %}
+
+
+{# Each trait of profile_traits() with its vocabulary (var vocabularies) and its place value in
+   profile_trait_code. #}
+{% macro profile_trait_codes() %}
+    {%- set vocabularies = var('vocabularies') -%}
+    {%- set codes = [] -%}
+    {%- set place = namespace(value=1) -%}
+    {%- for trait in profile_traits() -%}
+        {%- if trait not in vocabularies -%}
+            {{ exceptions.raise_compiler_error("profile trait " ~ trait ~ " has no vocabulary in var vocabularies") }}
+        {%- endif -%}
+        {%- do codes.append({'name': trait, 'values': vocabularies[trait], 'stride': place.value}) -%}
+        {%- set place.value = place.value * ((vocabularies[trait] | length) + 1) -%}
+    {%- endfor -%}
+    {{ return(codes) }}
 {%- endmacro %}

@@ -491,17 +491,15 @@ def membership_query(table: str, segments: Iterable[tuple[int, str]]) -> str:
     (user, segment) pair: at ten million users the pairs would be over a hundred million rows.
     The profile columns come along so that the segment profiles read one table, with no join.
     """
-    matches = [
-        f"case when {condition_sql} then {int(position)} end"
-        for position, condition_sql in segments
-    ]
-    if not matches:
+    segments = list(segments)
+    if not segments:
         positions = "cast([] as integer[])"
     else:
-        positions = (
-            f"cast(list_filter([{', '.join(matches)}], lambda position: position is not null)"
-            " as integer[])"
-        )
+        # list_where masks a constant list with the conditions: no lambda per element (10M
+        # users, 51 segments: ~1 s faster than filtering a list of `case` values).
+        numbers = ", ".join(str(int(position)) for position, _ in segments)
+        conditions = ", ".join(f"coalesce({condition_sql}, false)" for _, condition_sql in segments)
+        positions = f"cast(list_where([{numbers}], [{conditions}]) as integer[])"
     return f"select {table}.*, {positions} as rule_segment_positions from {table}"
 
 

@@ -18,10 +18,10 @@ features as not materialized (
 assigned_features as materialized (
     select
         assignments.segment_id,
-        features.user_id,
-        {%- for column in profile_metrics() + profile_traits() %}
+        {%- for column in profile_metrics() %}
         features.{{ column }},
         {%- endfor %}
+        {{ profile_member_keys('features.user_id') }},
     from features
     inner join assignments
         on features.user_id = assignments.user_id

@@ -19,9 +19,13 @@ definitions as (
     select * from {{ ref('int_rule_segments_defined') }}
 ),
 
-{# Read more than once: streamed each time, never stored again (ten million rows). #}
+{# Read more than once: streamed each time, never stored again (ten million rows). The keys
+    profile_groups needs are computed here, once per user, not once per membership. #}
 memberships as not materialized (
-    select * from {{ ref('int_user_rule_segments_matched') }}
+    select
+        *,
+        {{ profile_member_keys('user_id') }},
+    from {{ ref('int_user_rule_segments_matched') }}
 ),
 
 interests_counted as (
@@ -34,8 +38,9 @@ interests_counted as (
 member_profiles as not materialized (
     select
         unnest(rule_segment_positions) as rule_segment_position,
-        user_id,
-        {%- for column in metrics + traits %}
+        profile_trait_code,
+        median_sample_key,
+        {%- for column in metrics %}
         {{ column }},
         {%- endfor %}
     from memberships
