@@ -1,21 +1,29 @@
 {# An ordered band such as '25-34', '65+', '20k-40k' or '100k+' as numbers: lower bound, upper bound
    (null for an open band) and a representative midpoint, in units of `multiplier`
    (1 for years, 1000 for 'k'). An open band's midpoint is its lower bound plus half of
-   `open_band_width`, the width of the bands below it. #}
+   `open_band_width`, the width of the bands below it. The bands are those of the column's
+   vocabulary (var vocabularies, the only values staging lets through), parsed here at compile
+   time: each row then costs one `case` per number instead of splitting and casting text
+   (three reads of ten million rows paid that each time). A value outside the vocabulary
+   gives nulls. #}
 {% macro parse_band(column, prefix, multiplier, open_band_width) %}
-    {%- set lower_text = "replace(replace(" ~ dbt.split_part(column, "'-'", 1) ~ ", 'k', ''), '+', '')" -%}
-    {%- set upper_text = "replace(" ~ dbt.split_part(column, "'-'", 2) ~ ", 'k', '')" -%}
-    cast({{ lower_text }} as {{ type_double() }}) * {{ multiplier }} as {{ prefix }}_lower_bound,
-    case
-        when {{ column }} like '%+' then null
-        else (cast({{ upper_text }} as {{ type_double() }})) * {{ multiplier }}
-    end as {{ prefix }}_upper_bound,
-    case
-        when {{ column }} like '%+'
-            then cast({{ lower_text }} as {{ type_double() }}) * {{ multiplier }} + {{ open_band_width / 2 }}
-        else (
-            cast({{ lower_text }} as {{ type_double() }})
-            + cast({{ upper_text }} as {{ type_double() }})
-        ) * {{ multiplier }} / 2
-    end as {{ prefix }}_midpoint
+    {%- set bounds = [] -%}
+    {%- for band in var('vocabularies')[column] -%}
+        {%- set parts = band.replace('k', '').replace('+', '').split('-') -%}
+        {%- set lower = (parts[0] | float) * multiplier -%}
+        {%- if band.endswith('+') -%}
+            {%- do bounds.append({'band': band, 'lower': lower, 'upper': none, 'midpoint': lower + open_band_width / 2}) -%}
+        {%- else -%}
+            {%- set upper = (parts[1] | float) * multiplier -%}
+            {%- do bounds.append({'band': band, 'lower': lower, 'upper': upper, 'midpoint': (lower + upper) / 2}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for name in ['lower', 'upper', 'midpoint'] %}
+    cast(case {{ column }}
+        {%- for bound in bounds %}
+        when {{ sql_string_literal(bound.band) }} then {{ 'null' if bound[name] is none else bound[name] }}
+        {%- endfor %}
+    end as {{ type_double() }}) as {{ prefix }}_{{ 'lower_bound' if name == 'lower' else ('upper_bound' if name == 'upper' else 'midpoint') }}
+    {%- if not loop.last %},{% endif %}
+    {%- endfor %}
 {%- endmacro %}

@@ -1,13 +1,12 @@
 {#- How rule segments overlap each other and the clustering's segments: one row per ordered pair
     (rule segment, other rule segment) and per (rule segment, cluster segment), pairs without
-    common users included. Rule pairs are counted over the distinct combinations of segments
-    users are in (far fewer than users), each weighted by its users: the work grows with
-    combinations × (segments per combination)², not with users. -#}
+    common users included. Both are counted over the distinct (cluster segment, combination of
+    rule segments) that users are in, each weighted by its users, from one join and one
+    aggregate over the users: the rest of the work grows with combinations, not with users. -#}
 
 with
 
-{# Read more than once: streamed each time, never stored again (ten million rows). #}
-memberships as not materialized (
+memberships as (
     select * from {{ ref('int_user_rule_segments_matched') }}
 ),
 
@@ -23,6 +22,19 @@ cluster_segments as (
     select * from {{ ref('dim_segments') }}
 ),
 
+{# Users per cluster segment and combination of rule segments: read twice, stored once (a few
+    million rows at ten million users, where repeating the join would cost more). #}
+segment_combinations as materialized (
+    select
+        user_segments.segment_id,
+        memberships.rule_segment_positions,
+        count(*) as users,
+    from memberships
+    inner join user_segments
+        on memberships.user_id = user_segments.user_id
+    group by 1, 2
+),
+
 combinations as (
     select
         row_number() over () as combination_id,
@@ -31,8 +43,8 @@ combinations as (
     from (
         select
             rule_segment_positions,
-            count(*) as users,
-        from memberships
+            sum(users) as users,
+        from segment_combinations
         where len(rule_segment_positions) > 1
         group by 1
     ) as counted
@@ -78,15 +90,14 @@ rule_cluster_counts as (
     select
         rule_segment_position,
         segment_id,
-        count(*) as users_in_both,
+        cast(sum(users) as {{ dbt.type_bigint() }}) as users_in_both,
     from (
         select
-            user_segments.segment_id,
-            unnest(memberships.rule_segment_positions) as rule_segment_position,
-        from memberships
-        inner join user_segments
-            on memberships.user_id = user_segments.user_id
-    ) as user_positions
+            segment_id,
+            users,
+            unnest(rule_segment_positions) as rule_segment_position,
+        from segment_combinations
+    ) as segment_positions
     group by 1, 2
 ),
 
