@@ -37,38 +37,39 @@ segment_combinations as materialized (
 
 combinations as (
     select
-        row_number() over () as combination_id,
         rule_segment_positions,
-        users,
-    from (
-        select
-            rule_segment_positions,
-            sum(users) as users,
-        from segment_combinations
-        where len(rule_segment_positions) > 1
-        group by 1
-    ) as counted
+        sum(users) as users,
+    from segment_combinations
+    where len(rule_segment_positions) > 1
+    group by 1
 ),
 
-combination_positions as (
+{# Each element of a combination with its index, then paired with every later element: each
+    unordered pair once per combination, without a join (least/greatest in case a list is
+    not in ascending order). #}
+combination_firsts as (
     select
-        combination_id,
+        rule_segment_positions,
         users,
-        unnest(rule_segment_positions) as rule_segment_position,
+        unnest(range(1, len(rule_segment_positions))) as first_index,
     from combinations
+),
+
+combination_pairs as (
+    select
+        rule_segment_positions[first_index] as first_position,
+        unnest(rule_segment_positions[first_index + 1:]) as second_position,
+        users,
+    from combination_firsts
 ),
 
 {# Each unordered pair once, then mirrored. #}
 rule_pair_counts as (
     select
-        first_positions.rule_segment_position,
-        second_positions.rule_segment_position as other_rule_segment_position,
-        cast(sum(first_positions.users) as {{ dbt.type_bigint() }}) as users_in_both,
-    from combination_positions as first_positions
-    inner join combination_positions as second_positions
-        on
-            first_positions.combination_id = second_positions.combination_id
-            and first_positions.rule_segment_position < second_positions.rule_segment_position
+        least(first_position, second_position) as rule_segment_position,
+        greatest(first_position, second_position) as other_rule_segment_position,
+        cast(sum(users) as {{ dbt.type_bigint() }}) as users_in_both,
+    from combination_pairs
     group by 1, 2
 ),
 
