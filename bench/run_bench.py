@@ -153,6 +153,13 @@ def _measure(command: list[str], *, log_path: Path, **options: Any) -> bench.Mea
         raise
 
 
+def default_memory_limit() -> str:
+    """The DuckDB memory_limit profiles.yml uses when SEGMENTATION_DUCKDB_MEMORY_LIMIT is unset."""
+    text = (PROJECT_DIR / "profiles.yml").read_text()
+    found = re.search(r"env_var\('SEGMENTATION_DUCKDB_MEMORY_LIMIT', '([^']+)'\)", text)
+    return found.group(1) if found else "unknown"
+
+
 def run_build(run_dir: Path, variables: dict, args: argparse.Namespace) -> dict[str, Any]:
     """`dbt build` on a fresh warehouse in `run_dir`, measured; plus run_results' breakdown."""
     database = run_dir / "warehouse.duckdb"
@@ -448,7 +455,9 @@ def main(argv: list[str] | None = None) -> int:
             "reference_max_size": args.reference_max_size,
             "peer_max_seconds": args.peer_max_seconds,
             "peer_growth_exponent": args.peer_growth_exponent,
-            "duckdb_memory_limit": os.environ.get("SEGMENTATION_DUCKDB_MEMORY_LIMIT", "3GB"),
+            "duckdb_memory_limit": os.environ.get(
+                "SEGMENTATION_DUCKDB_MEMORY_LIMIT", default_memory_limit()
+            ),
             "work_dir": str(args.work_dir),
         },
         "machine": machine_info(),
