@@ -11,19 +11,19 @@
     {%- for band in var('vocabularies')[column] -%}
         {%- set parts = band.replace('k', '').replace('+', '').split('-') -%}
         {%- set lower = (parts[0] | float) * multiplier -%}
-        {%- if band.endswith('+') -%}
-            {%- do bounds.append({'band': band, 'lower': lower, 'upper': none, 'midpoint': lower + open_band_width / 2}) -%}
-        {%- else -%}
-            {%- set upper = (parts[1] | float) * multiplier -%}
-            {%- do bounds.append({'band': band, 'lower': lower, 'upper': upper, 'midpoint': (lower + upper) / 2}) -%}
-        {%- endif -%}
+        {%- set upper = none if band.endswith('+') else (parts[1] | float) * multiplier -%}
+        {%- do bounds.append({
+            'band': band,
+            'lower_bound': lower,
+            'upper_bound': upper,
+            'midpoint': lower + open_band_width / 2 if upper is none else (lower + upper) / 2,
+        }) -%}
     {%- endfor -%}
-    {%- for name in ['lower', 'upper', 'midpoint'] %}
+    {%- for name in ['lower_bound', 'upper_bound', 'midpoint'] %}
     cast(case {{ column }}
         {%- for bound in bounds %}
         when {{ sql_string_literal(bound.band) }} then {{ 'null' if bound[name] is none else bound[name] }}
         {%- endfor %}
-    end as {{ type_double() }}) as {{ prefix }}_{{ 'lower_bound' if name == 'lower' else ('upper_bound' if name == 'upper' else 'midpoint') }}
-    {%- if not loop.last %},{% endif %}
+    end as {{ type_double() }}) as {{ prefix }}_{{ name }}{{ ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}

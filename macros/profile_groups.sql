@@ -1,10 +1,11 @@
 {# Profile of groups of users: per group its size and share of the population, the mean, median
    and index (against the population mean) of every profile metric, and the modal value of every
    trait with its share. `members` holds one row per group and member with the group key, the
-   profile columns and the two columns of profile_member_keys() (computed per user, before
-   any unnest: at ten million users the unnested memberships are ~120M rows); `population` one row per user of the population.
-   Returns a query, to wrap in a CTE: `profiles as ({{ profile_groups('members', 'population',
-   'group_key') }})`. A group with no members has no row.
+   profile's metric columns and the two columns of profile_member_keys() (computed per user,
+   before any unnest: at ten million users the unnested memberships are ~120M rows);
+   `population` one row per user of the population. Returns a query, to wrap in a CTE:
+   `profiles as ({{ profile_groups('members', 'population', 'group_key') }})`. A group with no
+   members has no row.
 
    `members` is read three times (sizes and means; medians; trait combinations). DuckDB 2.0
    stores a CTE read more than once: declare `members` `as not materialized` when storing it
@@ -167,12 +168,11 @@
 {% macro profile_member_keys(user_id) %}
     {%- set parts = [] -%}
     {%- for trait in profile_trait_codes() -%}
-        {%- set branches = [] -%}
-        {%- for value in trait['values'] -%}
-            {%- do branches.append("when " ~ sql_string_literal(value) ~ " then " ~ (loop.index0 * trait.stride)) -%}
-        {%- endfor -%}
-        {%- do parts.append("case " ~ trait.name ~ " " ~ branches | join(' ')
-            ~ " else " ~ ((trait['values'] | length) * trait.stride) ~ " end") -%}
+        {#- Digit 0 .. n - 1: the value's vocabulary position - 1; digit n: null or unknown. -#}
+        {%- do parts.append(
+            "(coalesce(" ~ vocabulary_position(trait.name) ~ ", " ~ ((trait['values'] | length) + 1)
+            ~ ") - 1) * " ~ trait.stride
+        ) -%}
     {%- endfor -%}
     {{ parts | join('\n        + ') }} as profile_trait_code,
     {{ seeded_share_hash(user_id) }} as median_sample_key

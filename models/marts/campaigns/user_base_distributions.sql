@@ -8,7 +8,6 @@
 {%- set traits = ['age_band', 'gender', 'education_level', 'income_band', 'device_usage', 'location', 'language'] -%}
 {%- set histograms = ['weekday_hours_online', 'weekend_hours_online', 'click_through_rate', 'conversion_rate', 'ad_interaction_seconds'] -%}
 {%- set bins = campaign_settings()['histogram_bins'] -%}
-{%- set vocabularies = var('vocabularies') -%}
 
 with
 
@@ -69,12 +68,7 @@ value_counts as (
         end as value_label,
         case
             {%- for trait in traits %}
-            when grouping({{ trait }}) = 0 then
-                case {{ trait }}
-                    {%- for value in vocabularies[trait] %}
-                    when {{ sql_string_literal(value) }} then {{ loop.index }}
-                    {%- endfor %}
-                end
+            when grouping({{ trait }}) = 0 then {{ vocabulary_position(trait) }}
             {%- endfor %}
             {%- for metric in histograms %}
             when grouping({{ metric }}__bin) = 0 then {{ metric }}__bin
