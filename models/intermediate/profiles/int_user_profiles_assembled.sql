@@ -21,6 +21,7 @@ percentiles as (
 profiles as (
     select
         features.user_id,
+        features.source_row_number,
         features.age_band,
         features.gender,
         features.location,

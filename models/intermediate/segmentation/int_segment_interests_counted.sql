@@ -20,7 +20,7 @@ member_interests as not materialized (
         features.interest_names as interests,
     from assignments
     inner join features
-        on assignments.user_id = features.user_id
+        on assignments.source_row_number = features.source_row_number
 ),
 
 population as not materialized (

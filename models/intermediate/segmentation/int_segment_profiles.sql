@@ -24,7 +24,7 @@ assigned_features as materialized (
         {{ profile_member_keys('features.user_id') }},
     from features
     inner join assignments
-        on features.user_id = assignments.user_id
+        on features.source_row_number = assignments.source_row_number
 ),
 
 {# The population is every valid user: all of them are assigned a segment

@@ -47,6 +47,7 @@ model as (
 scaled as (
     select
         inputs.user_id,
+        inputs.source_row_number,
         [
             {%- for column in model_columns %}
             {%- if column.is_scaled %}
@@ -63,6 +64,7 @@ scaled as (
 distances as (
     select
         scaled.user_id,
+        scaled.source_row_number,
         model.segment_ids,
         {{ distances_to_centroids('model.centroid_vectors', 'scaled.user_vector') }} as centroid_distances,
     from scaled
@@ -72,6 +74,7 @@ distances as (
 assigned as (
     select
         user_id,
+        source_row_number,
         segment_ids[{{ nearest_centroid_index('centroid_distances') }} + 1] as segment_id,
         {{ nearest_centroid_distance('centroid_distances', 1) }} as distance_to_centroid,
         {{ nearest_centroid_distance('centroid_distances', 2) }} as distance_to_second_centroid,

@@ -9,8 +9,10 @@ segments as (
     select * from {{ ref('dim_segments') }}
 ),
 
+{# The cluster segments straight from the scoring, joined on the input row number (see
+    source_row_number): fct_user_segments adds only names and confidences. #}
 user_segments as (
-    select * from {{ ref('fct_user_segments') }}
+    select * from {{ ref('int_user_segment_assignments') }}
 ),
 
 {# Read twice (the device counts and the population means): streamed each time, never
@@ -35,7 +37,7 @@ user_devices as (
         features.conversion_rate,
     from user_segments
     inner join features
-        on user_segments.user_id = features.user_id
+        on user_segments.source_row_number = features.source_row_number
 ),
 
 {# Every valid user is in exactly one segment (assert_every_user_in_exactly_one_segment), so

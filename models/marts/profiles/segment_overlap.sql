@@ -10,8 +10,10 @@ memberships as (
     select * from {{ ref('int_user_rule_segments_matched') }}
 ),
 
+{# The cluster segments straight from the scoring, joined on the input row number (see
+    source_row_number): fct_user_segments adds only names and confidences. #}
 user_segments as (
-    select * from {{ ref('fct_user_segments') }}
+    select * from {{ ref('int_user_segment_assignments') }}
 ),
 
 rule_segments as (
@@ -31,7 +33,7 @@ segment_combinations as materialized (
         count(*) as users,
     from memberships
     inner join user_segments
-        on memberships.user_id = user_segments.user_id
+        on memberships.source_row_number = user_segments.source_row_number
     group by 1, 2
 ),
 
