@@ -422,6 +422,12 @@ def build_arguments(argv: list[str] | None) -> argparse.Namespace:
         "results.json, e.g. to add 10M to an earlier 10k-1M run",
     )
     parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="rewrite --output from the work dir's results.json and run nothing (after a "
+        "change to the report's format: the figures stay those of the run that measured them)",
+    )
+    parser.add_argument(
         "--keep-warehouses",
         action="store_true",
         help="keep each size's warehouses and the peer's assignments",
@@ -441,6 +447,13 @@ def main(argv: list[str] | None = None) -> int:
     # A SIGTERM unwinds like Ctrl-C, so the run in progress is stopped with the harness.
     signal.signal(signal.SIGTERM, _interrupted)
     args.work_dir = args.work_dir.resolve()
+    if args.render_only:
+        measured = args.work_dir / "results.json"
+        if not measured.exists():
+            raise SystemExit(f"--render-only: no {measured} to render (run the benchmark first)")
+        args.output.write_text(bench.render_markdown(json.loads(measured.read_text())))
+        _say(f"wrote {args.output} from {measured}")
+        return 0
     args.work_dir.mkdir(parents=True, exist_ok=True)
     shown_argv = sys.argv[1:] if argv is None else argv
     results: dict[str, Any] = {

@@ -5,6 +5,7 @@ No test here asserts a speed: the figures are the benchmark's output, not a pass
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -369,6 +370,87 @@ def test_targets_are_judged_from_the_figures():
     assert (
         "| dbt build, CSV | > 900.0 | 3,000 |" in text and "| dbt build, Parquet | – | – |" in text
     )
+
+
+def _summary(startup: float, slowest: list[tuple[str, float]], high: tuple[str, float]) -> dict:
+    """A run's `dbt` summary (summarize_run_results) with the fields the limits read."""
+    node = {"unique_id": "model.x", "resource_type": "model", "seconds": 1.0}
+    return {
+        "wall_seconds": 150.0,
+        "dbt_elapsed_seconds": 150.0 - startup,
+        "startup_seconds": startup,
+        "node_seconds_total": 139.0,
+        "node_busy_seconds": 139.0,
+        "overhead_seconds": 11.0,
+        "nodes": 205,
+        "failed_nodes": [],
+        "by_resource_type": {
+            "model": {"count": 39, "seconds": 120.0},
+            "test": {"count": 149, "seconds": 16.0},
+            "unit_test": {"count": 17, "seconds": 3.0},
+        },
+        "slowest": [{**node, "name": name, "seconds": seconds} for name, seconds in slowest],
+        "highest_memory": [{**node, "name": high[0], "rss_bytes": high[1] * MIB}],
+    }
+
+
+def test_missed_targets_say_what_limits_them_from_the_same_run():
+    results = _results(csv10m_seconds=150.0)
+    ten_million = results["sizes"][1]["runs"]
+    ten_million["csv"]["dbt"] = _summary(
+        9.5, [("base_rows", 31.3), ("matched", 26.0), ("overlap", 8.8)], ("profiles", 1400)
+    )
+    results["sizes"][0]["runs"]["csv"]["dbt"] = _summary(9.0, [("fit", 4.1)], ("medians", 800))
+    judged = {target.description: target for target in bench.evaluate_targets(results)}
+    slow = judged["10M users: dbt build from CSV under 2 minutes"]
+    assert slow.status == "missed"
+    assert slow.limit == (
+        "start-up and parsing 9.5 s; models 120.0 s (39), data tests 16.0 s (149), "
+        "unit tests 3.0 s (17); slowest: base_rows 31.3 s, matched 26.0 s, overlap 8.8 s"
+    )
+    # A met target has no limit; a missed one without a dbt summary says nothing it can't back.
+    assert judged["10M users: peak memory under 4 GiB (CSV and Parquet)"].limit == ""
+    assert judged["Demo, 1,000 users: dbt build under 15 s"].status == "met"
+    results["demo"] = _run(20.0, 400, dbt=_summary(9.8, [("history", 2.7)], ("rules", 427)))
+    results["sizes"][0]["runs"]["peer"] = _run(8.0, 900)
+    judged = {target.description: target for target in bench.evaluate_targets(results)}
+    demo = judged["Demo, 1,000 users: dbt build under 15 s"]
+    assert demo.status == "missed" and demo.limit.startswith("start-up and parsing 9.8 s;")
+    speed = judged["1M users: dbt build (CSV) ≥ 4× faster than the peer"]
+    assert speed.limit.startswith(
+        "dbt's start-up and parsing alone 9.0 s; 4× needs the whole build in 2.0 s; models"
+    )
+    memory = judged["1M users: dbt build peak memory lower than the peer's"]
+    assert memory.status == "missed" and memory.limit == "highest while medians ran (800 MiB)"
+    text = bench.render_markdown(results)
+    assert "| what limits it (this run's figures) |" in text
+    assert "| missed | highest while medians ran (800 MiB) |" in text
+    assert "| 10M users: peak memory under 4 GiB (CSV and Parquet) | 2.44 GiB | met | – |" in text
+
+
+def _run_bench_module():
+    spec = importlib.util.spec_from_file_location(
+        "run_bench", PROJECT_DIR / "bench" / "run_bench.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_render_only_rewrites_the_report_from_the_measured_results(tmp_path):
+    run_bench = _run_bench_module()
+    work, output = tmp_path / "work", tmp_path / "BENCHMARKS.md"
+    arguments = ["--render-only", "--work-dir", str(work), "--output", str(output)]
+    with pytest.raises(SystemExit, match="no .*results.json to render"):
+        run_bench.main(arguments)
+    assert not output.exists()
+    work.mkdir()
+    (work / "results.json").write_text(json.dumps(_results(csv10m_seconds=130.0)))
+    assert run_bench.main(arguments) == 0
+    text = output.read_text()
+    assert "| 10M users: dbt build from CSV under 2 minutes | 130 s | missed |" in text
+    # Nothing was run: the work dir holds only the results it was given.
+    assert sorted(path.name for path in work.iterdir()) == ["results.json"]
 
 
 def test_report_has_a_table_per_size_quality_and_targets():
