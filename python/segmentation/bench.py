@@ -687,6 +687,12 @@ def memory_high_point(run: Mapping[str, Any] | None) -> str:
     return f"highest while {node['name']} ran ({node['rss_bytes'] / MIB:,.0f} MiB)"
 
 
+def _labelled(describe: Any, *runs: tuple[str, Mapping[str, Any] | None]) -> str:
+    """`describe(run)` for each (label, run), labelled, skipping the runs it says nothing of."""
+    described = ((label, describe(run)) for label, run in runs)
+    return "; ".join(f"{label}: {text}" for label, text in described if text)
+
+
 def _size(results: Mapping[str, Any], users: int) -> Mapping[str, Any] | None:
     return next((entry for entry in results.get("sizes", []) if entry["users"] == users), None)
 
@@ -779,11 +785,7 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[Target]:
             targets["10m_parquet"].judge(
                 f"{parquet10['wall_seconds']:.0f} s vs {csv10['wall_seconds']:.0f} s",
                 parquet10["wall_seconds"] < csv10["wall_seconds"],
-                "; ".join(
-                    f"{label}: {time_breakdown(run)}"
-                    for label, run in (("Parquet", parquet10), ("CSV", csv10))
-                    if time_breakdown(run)
-                ),
+                _labelled(time_breakdown, ("Parquet", parquet10), ("CSV", csv10)),
             )
             peak_run = max((csv10, parquet10), key=lambda run: run["peak_rss_bytes"])
             peak = peak_run["peak_rss_bytes"]
@@ -798,11 +800,7 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[Target]:
                 targets["scaling"].judge(
                     f"CSV {ratios[0]:.2f}×, Parquet {ratios[1]:.2f}×",
                     max(ratios) <= 2,
-                    "; ".join(
-                        f"{label}: {memory_high_point(run)}"
-                        for label, run in (("1M", csv), ("10M", csv10))
-                        if memory_high_point(run)
-                    ),
+                    _labelled(memory_high_point, ("1M", csv), ("10M", csv10)),
                 )
     demo = results.get("demo")
     if demo and demo.get("status") == "ok":
