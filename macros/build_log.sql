@@ -1,0 +1,96 @@
+{# The build log: one row per dbt command that changes the warehouse (build, run, seed,
+   snapshot), written when it starts (status 'running') and completed when it ends. Publishing
+   (python -m segmentation.publish) reads the latest row and publishes only the warehouse of a
+   complete `dbt build` whose every node succeeded: a failed, partial, empty or interrupted
+   command (a killed one never reaches on-run-end, so its row stays 'running') publishes
+   nothing. Kept across --full-refresh, like the run history; it is not a model because hooks
+   write it. #}
+
+{% macro build_log_relation() %}
+    {{ return(api.Relation.create(database=target.database, schema=target.schema, identifier='segmentation_build_log')) }}
+{% endmacro %}
+
+
+{% macro logs_this_command() %}
+    {{ return(execute and flags.WHICH in ('build', 'run', 'seed', 'snapshot')) }}
+{% endmacro %}
+
+
+{# on-run-start, after the settings checks: a command that got this far changes the warehouse. #}
+{% macro record_build_start() %}
+    {% if not logs_this_command() %}
+        {{ return('') }}
+    {% endif %}
+    {% set relation = build_log_relation() %}
+    {% set settings = campaign_settings() %}
+    {% set publishing = {
+        'published_dir': settings['published_dir'],
+        'audiences_dir': settings['audiences_dir'],
+        'published_versions_to_keep': settings['published_versions_to_keep'],
+        'min_segment_size': settings['min_segment_size'],
+    } %}
+    {% do run_query(
+        "create table if not exists " ~ relation ~ " ("
+        ~ " invocation_id " ~ dbt.type_string() ~ ","
+        ~ " command " ~ dbt.type_string() ~ ","
+        ~ " started_at " ~ dbt.type_timestamp() ~ ","
+        ~ " finished_at " ~ dbt.type_timestamp() ~ ","
+        ~ " status " ~ dbt.type_string() ~ ","
+        ~ " nodes " ~ dbt.type_int() ~ ","
+        ~ " failed_nodes " ~ dbt.type_int() ~ ","
+        ~ " skipped_nodes " ~ dbt.type_int() ~ ","
+        ~ " failures " ~ dbt.type_string() ~ ","
+        ~ " is_full_build " ~ dbt.type_boolean() ~ ","
+        ~ " is_empty " ~ dbt.type_boolean() ~ ","
+        ~ " publish_settings_json " ~ dbt.type_string()
+        ~ ")"
+    ) %}
+    {% do run_query(
+        "insert into " ~ relation
+        ~ " (invocation_id, command, started_at, status, is_empty, publish_settings_json) values ("
+        ~ sql_string_literal(invocation_id) ~ ", "
+        ~ sql_string_literal(flags.WHICH) ~ ", "
+        ~ "cast(" ~ sql_string_literal(run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f')) ~ " as " ~ dbt.type_timestamp() ~ "), "
+        ~ "'running', "
+        ~ (flags.EMPTY | default(false) | string | lower) ~ ", "
+        ~ sql_string_literal(tojson(publishing, sort_keys=true)) ~ ")"
+    ) %}
+    {{ return('') }}
+{% endmacro %}
+
+
+{# on-run-end: the outcome of every node. A full build ran every enabled model of the project. #}
+{% macro record_build_end(results) %}
+    {% if not logs_this_command() %}
+        {{ return('') }}
+    {% endif %}
+    {% set failures = [] %}
+    {% set skipped = [] %}
+    {% set ran = [] %}
+    {% for result in results %}
+        {% do ran.append(result.node.unique_id) %}
+        {% if result.status | string == 'skipped' %}
+            {% do skipped.append(result.node.name) %}
+        {% elif result.status | string not in ('success', 'pass', 'warn', 'no-op') %}
+            {% do failures.append(result.node.name ~ ' (' ~ result.status ~ ')') %}
+        {% endif %}
+    {% endfor %}
+    {% set missing = [] %}
+    {% for node in graph.nodes.values() %}
+        {% if node.resource_type == 'model' and node.config.enabled and node.unique_id not in ran %}
+            {% do missing.append(node.name) %}
+        {% endif %}
+    {% endfor %}
+    {% do run_query(
+        "update " ~ build_log_relation() ~ " set"
+        ~ " finished_at = cast(" ~ sql_string_literal(modules.datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M:%S.%f')) ~ " as " ~ dbt.type_timestamp() ~ "),"
+        ~ " status = " ~ ("'failed'" if failures or skipped else "'success'") ~ ","
+        ~ " nodes = " ~ results | length ~ ","
+        ~ " failed_nodes = " ~ failures | length ~ ","
+        ~ " skipped_nodes = " ~ skipped | length ~ ","
+        ~ " failures = " ~ sql_string_literal(failures[:20] | join('; ')) ~ ","
+        ~ " is_full_build = " ~ ('false' if missing else 'true')
+        ~ " where invocation_id = " ~ sql_string_literal(invocation_id)
+    ) %}
+    {{ return('') }}
+{% endmacro %}
