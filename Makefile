@@ -10,7 +10,7 @@ export SEGMENTATION_DUCKDB_PATH ?= $(CURDIR)/warehouse/segmentation.duckdb
 export SEGMENTATION_BUILD_DIR ?= $(CURDIR)/build
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup build test lint format bench report chromium clean
+.PHONY: setup build publish test lint format bench report chromium clean
 
 setup: $(STAMP)
 
@@ -20,13 +20,20 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-## build: dbt build on the embedded demo seed (or --vars via DBT_VARS), then print the segments
+## build: dbt build on the embedded demo seed (or --vars via DBT_VARS); if every node of it
+## succeeded, publish it for BI tools and campaigns; then print the segments and the report
 DBT_VARS ?= {}
 build: setup
 	mkdir -p "$(dir $(SEGMENTATION_DUCKDB_PATH))"
 	$(BIN)/dbt build --vars '$(DBT_VARS)'
+	$(BIN)/python -m segmentation.publish
 	$(BIN)/python -m segmentation.summary
 	$(BIN)/python -m segmentation.report
+
+## publish: publish the warehouse's last build again, e.g. after fixing a full disk (it refuses
+## a build that failed, was stopped, or selected only part of the project)
+publish: setup
+	$(BIN)/python -m segmentation.publish
 
 ## report: the HTML report from the published serving database (after a build)
 report: setup

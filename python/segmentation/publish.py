@@ -1,38 +1,53 @@
-"""Publishing the marts for BI tools and the audiences for campaigns, never half-built.
+"""Publishing a successful build for BI tools and campaigns: all of it, or nothing.
 
-DuckDB lets one process write a database file or many read it, never both at once, so BI tools
-do not read the warehouse dbt writes. At the end of a successful build they get their own copy:
+    python -m segmentation.publish [--db WAREHOUSE] [--published-dir DIR] [--audiences-dir DIR]
 
-1. every published mart is written to Parquet in a new version folder
-   ``<published_dir>/<run_id>/`` (written under a dot-name and renamed once complete), with the
-   privacy floor applied and a ``published_run_id`` column saying which build it comes from;
-2. a small serving database of views over those files, ``<published_dir>/serving.duckdb``, is
-   written to a temporary file and ``os.replace()``-d into place, an atomic swap: a reader that
-   opens it sees the previous version or the new one, whole, never a mix;
-3. versions beyond the newest ``versions_to_keep`` are deleted, so that readers still holding an
-   older serving database keep reading its files for a while.
+`make build` runs it after `dbt build`; `make publish` runs it alone. It publishes the
+warehouse's last dbt command only if that was a complete `dbt build` (every model selected)
+whose every node succeeded, as the build log says (``segmentation_build_log``, written by the
+project's on-run-start/on-run-end hooks; a killed build never completes its row). So a failure
+anywhere in the build, in a branch publishing does not read included, publishes nothing.
 
-A build that fails before the publishing step leaves every file of the previous version as it was.
+What readers see, and how it changes together:
+
+1. ``<published_dir>/<run_id>/``: the published marts as Parquet (privacy floor applied, every
+   row carrying ``published_run_id``), one folder per published version;
+2. ``<published_dir>/serving.duckdb``: views over one version's files and a ``publication``
+   table naming it, what BI tools open read-only;
+3. ``<published_dir>/CURRENT``: the current version's run id, one line;
+4. ``<audiences_dir>/segment_<id>.parquet`` and ``.csv``, and ``<audiences_dir>/CURRENT``.
+
+Everything is first written beside what readers see (temporary names inside the same folders):
+a full disk, a read-only folder or any other error stops publishing there and removes what it
+wrote, and readers see no change. Then the audience files are moved into place (each rename
+atomic; the replaced files kept until the end), then the serving database is renamed over the
+old one: the commit point. Last, the ``CURRENT`` files are written and superseded files removed.
+A publish stopped before the commit point is undone by the next one, one stopped after it is
+completed (both in :func:`recover`). Versions beyond the newest ``published_versions_to_keep``
+are removed; a version folder that was never served never counts as kept and is removed too.
+
+The project writes only into folders it owns (:mod:`segmentation.outputs`) and removes only
+what it wrote there.
 
 Privacy floor (k-anonymity): a segment with fewer users than ``min_segment_size`` is published
 without its demographic breakdown: in tables with one row per segment its modal traits, medians,
 age and income figures, description, persona rule, device and interest targets and
 recommendation are nulled, its name replaced by "Segment <id>" (a persona name can spell out
 demographics) and ``is_below_privacy_floor`` is true; from tables with several rows per segment
-(its interests, its metrics) its rows are dropped.
-
-Audiences (per-segment files of user ids for activation) are written the same careful way: to a
-staging folder, then swapped in place of the previous folder.
+(its interests, its metrics) its rows are dropped. ``campaign_audiences`` already leaves such a
+segment out, so it gets no audience file.
 """
 
 from __future__ import annotations
 
+import argparse
 import fnmatch
+import json
 import os
 import re
 import shutil
-import uuid
-from collections.abc import Iterable, Mapping, Sequence
+import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,12 +55,28 @@ from typing import Any
 
 import duckdb
 
+from segmentation.outputs import OutputFolderError, OwnedFolder, claim, read_state
+
 SERVING_DATABASE = "serving.duckdb"
+CURRENT_FILE = "CURRENT"
 PUBLICATION_TABLE = "publication"
 RUN_ID_COLUMN = "published_run_id"
 FLOOR_COLUMN = "is_below_privacy_floor"
 RUN_ID_PATTERN = re.compile(r"^\d{8}T\d{12}Z-[0-9a-f]{8}$")
+BUILD_LOG = "segmentation_build_log"
+DEFAULT_WAREHOUSE = "warehouse/segmentation.duckdb"
 
+#: The marts published for BI tools, read from the warehouse.
+PUBLISHED_TABLES = (
+    "dim_segments",
+    "segment_interests",
+    "segment_metric_indexes",
+    "segment_recommendations",
+    "user_base_distributions",
+    "segmentation_quality",
+)
+#: The warehouse relation the audience files are cut from.
+AUDIENCE_SOURCE = "campaign_audiences"
 #: Tables with several rows per segment: a small segment's rows are dropped.
 SEGMENT_BREAKDOWN_TABLES = frozenset({"segment_interests", "segment_metric_indexes"})
 #: Columns of one-row-per-segment tables nulled for a small segment (shell-style patterns).
@@ -60,12 +91,11 @@ SUPPRESSED_COLUMN_PATTERNS = (
     "top_interest*",
     "recommendation",
 )
-#: The columns of the rows `publish` returns (the `published_tables` model).
+#: The columns of the serving database's `publication` table, one row per published table.
 PUBLICATION_COLUMNS = (
     RUN_ID_COLUMN,
     "table_name",
     "parquet_path",
-    "serving_database_path",
     "invocation_id",
     "row_count",
     "suppressed_segments",
@@ -73,10 +103,32 @@ PUBLICATION_COLUMNS = (
 )
 AUDIENCE_COLUMNS = ("user_id", "segment_id", "segment_name", "assignment_confidence")
 AUDIENCE_FORMATS = ("parquet", "csv")
+AUDIENCE_FILE = re.compile(r"^segment_\d+\.(parquet|csv)$")
+STAGING_PREFIX = ".staging-"
+PREVIOUS_PREFIX = ".previous-"
+SERVING_TEMPORARY_PREFIX = f"{SERVING_DATABASE}.tmp-"
 
 
 class PublishSettingError(ValueError):
     """A publishing setting (dbt var) that cannot be used, naming the var."""
+
+
+class PublishUnfinished(Exception):
+    """The version was published (the serving database names it) but tidying up after it
+    failed; the next publish finishes it."""
+
+    def __init__(self, run_id: str, error: BaseException):
+        super().__init__(
+            f"published version {run_id}, but finishing up failed: {error}. Readers see the new "
+            "version; the next `make publish` (or build) completes CURRENT, the audience "
+            "folder's clean-up and the removal of old versions."
+        )
+        self.run_id = run_id
+
+
+class PublishRefused(Exception):
+    """The warehouse holds nothing publishable (no build, or a failed, partial, empty or
+    unfinished one); nothing was changed."""
 
 
 @dataclass(frozen=True)
@@ -84,19 +136,21 @@ class PublishSettings:
     directory: Path
     versions_to_keep: int = 3
     min_segment_size: int = 10
+    audiences_dir: Path | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> PublishSettings:
-        """From a dbt Python model's config (vars published_dir, published_versions_to_keep,
-        min_segment_size)."""
+        """From the build's settings (vars published_dir, audiences_dir,
+        published_versions_to_keep, min_segment_size)."""
         directory = str(config.get("published_dir") or "").strip()
         if not directory:
             raise PublishSettingError("published_dir must be a folder path")
+        audiences = str(config.get("audiences_dir") or "").strip()
         keep = _whole_number(
             config.get("published_versions_to_keep", 3), "published_versions_to_keep"
         )
         floor = _whole_number(config.get("min_segment_size", 10), "min_segment_size")
-        return cls(Path(directory), keep, floor)
+        return cls(Path(directory), keep, floor, Path(audiences) if audiences else None)
 
 
 def _whole_number(value: Any, name: str) -> int:
@@ -107,15 +161,6 @@ def _whole_number(value: Any, name: str) -> int:
     if number < 1:
         raise PublishSettingError(f"{name} must be a whole number >= 1, got {value!r}")
     return number
-
-
-def dbt_invocation_id() -> str:
-    """The running dbt invocation's id (a dbt Python model runs inside dbt's process)."""
-    try:
-        from dbt_common.invocation import get_invocation_id
-    except ImportError:  # outside dbt
-        return str(uuid.uuid4())
-    return get_invocation_id()
 
 
 def new_run_id(invocation_id: str, now: datetime | None = None) -> str:
@@ -132,6 +177,9 @@ def quote_identifier(name: str) -> str:
 
 def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+# --- The privacy floor ---------------------------------------------------------------------
 
 
 def is_suppressed_column(column: str) -> bool:
@@ -178,62 +226,43 @@ def published_select(
     return f"select {', '.join(selected)}, {run_id_value} from {source}"
 
 
-def publish(
+# --- Writing a version, before anything is visible -------------------------------------------
+
+
+def write_version(
     tables: Mapping[str, duckdb.DuckDBPyRelation],
-    segment_sizes: Mapping[int, int],
-    settings: PublishSettings,
+    folder: Path,
+    final_folder: Path,
+    suppressed: Sequence[int],
     run_id: str,
     invocation_id: str,
-    published_at: datetime | None = None,
+    published_at: datetime,
 ) -> list[dict[str, Any]]:
-    """Writes a new published version of `tables` and swaps the serving database to it.
-
-    Returns one row per published table (what the `published_tables` model stores). With no
-    segments at all (only `dbt build --empty` gets here) it publishes nothing and returns no
-    row: the previous version stays."""
-    if not RUN_ID_PATTERN.match(run_id):
-        raise PublishSettingError(f"not a run id: {run_id!r}")
-    if not segment_sizes:
-        return []
-    published_at = published_at or datetime.now(UTC).replace(tzinfo=None)
-    directory = settings.directory.resolve()
-    directory.mkdir(parents=True, exist_ok=True)
-    staging = directory / f".staging-{run_id}"
-    version = directory / run_id
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    suppressed = small_segments(segment_sizes, settings.min_segment_size)
-
+    """Each table to `folder/<table>.parquet`; returns the `publication` rows, whose paths name
+    `final_folder`, where the folder will be renamed to."""
     rows = []
     for name, relation in sorted(tables.items()):
         query = published_select(name, relation.columns, suppressed, run_id)
         published = relation.query("published_source", query)
-        published.to_parquet(str(staging / f"{name}.parquet"))
+        published.to_parquet(str(folder / f"{name}.parquet"))
         rows.append(
             {
                 RUN_ID_COLUMN: run_id,
                 "table_name": name,
-                "parquet_path": str(version / f"{name}.parquet"),
-                "serving_database_path": str(directory / SERVING_DATABASE),
+                "parquet_path": str(final_folder / f"{name}.parquet"),
                 "invocation_id": invocation_id,
                 "row_count": int(published.aggregate("count(*)").fetchall()[0][0]),
                 "suppressed_segments": len(suppressed),
                 "published_at": published_at,
             }
         )
-    staging.rename(version)
-    write_serving_database(directory / SERVING_DATABASE, run_id, rows)
-    prune_versions(directory, settings.versions_to_keep, current=run_id)
     return rows
 
 
-def write_serving_database(path: Path, run_id: str, rows: Sequence[Mapping[str, Any]]) -> None:
-    """A DuckDB file of one view per published table (over its Parquet file, absolute path) and
-    a `publication` table of `rows`, written beside `path` and atomically renamed onto it."""
-    temporary = path.with_name(f"{path.name}.tmp-{run_id}")
-    for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    connection = duckdb.connect(str(temporary))
+def write_serving_database(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+    """A DuckDB file at `path` of one view per published table (over its Parquet file, absolute
+    path) and a `publication` table of `rows`, flushed to disk."""
+    connection = duckdb.connect(str(path))
     try:
         for row in rows:
             connection.execute(
@@ -255,26 +284,318 @@ def write_serving_database(path: Path, run_id: str, rows: Sequence[Mapping[str, 
         )
         connection.executemany(
             f"insert into {PUBLICATION_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
-            [
-                [
-                    row[RUN_ID_COLUMN],
-                    row["table_name"],
-                    row["parquet_path"],
-                    row["invocation_id"],
-                    row["row_count"],
-                    row["suppressed_segments"],
-                    row["published_at"],
-                ]
-                for row in rows
-            ],
+            [[row[column] for column in PUBLICATION_COLUMNS] for row in rows],
         )
         connection.execute("checkpoint")
     finally:
         connection.close()
-    with open(temporary, "rb") as handle:
+    with open(path, "rb") as handle:
         os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    _sync_directory(path.parent)
+
+
+def write_audience_files(
+    audiences: duckdb.DuckDBPyRelation, folder: Path, formats: Sequence[str] = AUDIENCE_FORMATS
+) -> list[dict[str, Any]]:
+    """One file per segment and format, ``segment_<id>.parquet`` and ``segment_<id>.csv``, with
+    the audience columns only, ordered by user id, in `folder`. Returns one row per file."""
+    missing = [c for c in AUDIENCE_COLUMNS if c not in audiences.columns]
+    if missing:
+        raise PublishSettingError(f"the audiences lack columns {missing}")
+    unknown = [f for f in formats if f not in AUDIENCE_FORMATS]
+    if unknown:
+        raise PublishSettingError(f"unknown audience formats {unknown} (known: {AUDIENCE_FORMATS})")
+    # Parquet first: the other formats are copied from its file, already sorted and typed, so
+    # the audiences are filtered and sorted once per segment, not once per file. (DuckDB reads
+    # a file back in its order while preserve_insertion_order is on, its default.)
+    ordered = sorted(formats, key=lambda file_format: file_format != "parquet")
+    columns = ", ".join(AUDIENCE_COLUMNS)
+    counts = audiences.query(
+        "audiences", "select segment_id, count(*) from audiences group by 1 order by 1"
+    ).fetchall()
+    rows = []
+    for segment_id, users in counts:
+        segment = audiences.query(
+            "audiences",
+            f"select {columns} from audiences where segment_id = {int(segment_id)} "
+            "order by user_id",
+        )
+        for file_format in ordered:
+            path = folder / f"segment_{int(segment_id)}.{file_format}"
+            if file_format == "parquet":
+                segment.to_parquet(str(path))
+                segment = audiences.query(
+                    "audiences", f"select * from read_parquet({quote_literal(str(path))})"
+                )
+            else:
+                segment.to_csv(str(path), header=True)
+            rows.append(
+                {
+                    "segment_id": int(segment_id),
+                    "file_format": file_format,
+                    "file_name": path.name,
+                    "users": int(users),
+                }
+            )
+    return rows
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+# --- Publishing ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Publication:
+    run_id: str
+    serving_database: Path
+    tables: list[dict[str, Any]]
+    audiences_dir: Path
+    audience_files: list[dict[str, Any]]
+    removed_versions: list[str]
+
+
+def served_run_id(serving: Path) -> str | None:
+    """The version the serving database at `serving` names, or None without one."""
+    if not serving.is_file():
+        return None
+    with duckdb.connect(str(serving), read_only=True) as connection:
+        rows = connection.sql(f"select distinct {RUN_ID_COLUMN} from {PUBLICATION_TABLE}")
+        found = [row[0] for row in rows.fetchall()]
+    return found[0] if len(found) == 1 else None
+
+
+def published_versions(folder: OwnedFolder | Path) -> list[str]:
+    """The versions readers were ever served that are still kept, oldest first (from the
+    published folder's marker; a folder path is only read)."""
+    state = folder.state if isinstance(folder, OwnedFolder) else read_state(folder)
+    return sorted(state.get("published", []))
+
+
+def recover(published: OwnedFolder, audiences: OwnedFolder) -> None:
+    """Finishes or undoes a publish that stopped midway, and removes its leftovers.
+
+    The serving database decides: a version it names was committed (its audiences are kept, it
+    becomes a published version, CURRENT names it); anything else that publish started was not
+    (the audience files it moved in are put back, its version folder is removed and never
+    counts as kept)."""
+    served = served_run_id(published.path / SERVING_DATABASE)
+    versions = published_versions(published)
+    if served and served not in versions:
+        versions.append(served)
+    commit = audiences.state.get("commit")
+    if commit:
+        if commit["run_id"] == served:
+            _finish_audiences(audiences, commit)
+        else:
+            _undo_audiences(audiences, commit)
+    audiences.remove(
+        *(
+            name
+            for name in audiences.entries
+            if name.startswith((STAGING_PREFIX, PREVIOUS_PREFIX)) or ".tmp-" in name
+        )
+    )
+    never_served = [
+        name
+        for name in published.entries
+        if (RUN_ID_PATTERN.match(name) and name not in versions)
+        or name.startswith((STAGING_PREFIX, SERVING_TEMPORARY_PREFIX))
+        or (name.startswith(f"{CURRENT_FILE}.tmp-"))
+    ]
+    published.remove(*never_served)
+    published.record(published=sorted(versions), pending=None)
+    if served and _read_current(published) != served:
+        published.write_text(CURRENT_FILE, served + "\n")
+
+
+def _undo(
+    error: BaseException,
+    published: OwnedFolder,
+    audiences: OwnedFolder,
+    commit: Mapping[str, Any] | None = None,
+) -> None:
+    """After `error` stopped a publish before its commit point: removes what it wrote and puts
+    back what it replaced. If that fails too (say the folder turned read-only), the next publish
+    does it; `error` stays the one reported."""
+    try:
+        if commit is not None:
+            _undo_audiences(audiences, commit)
+        recover(published, audiences)
+    except Exception as cleanup_error:  # the first error is the one to report
+        error.add_note(f"(clean-up deferred to the next publish: {cleanup_error})")
+
+
+def _read_current(folder: OwnedFolder) -> str | None:
+    path = folder.path / CURRENT_FILE
+    return path.read_text().strip() if path.is_file() else None
+
+
+def _move_audiences_in(audiences: OwnedFolder, run_id: str, files: Sequence[str]) -> dict:
+    """Phase 1 of the commit, reversible: the new audience files replace the old ones (each
+    rename atomic) and the old segments' files move out; what they replace is kept (a hard link
+    or the file itself) in a folder of its own until the commit is finished or undone."""
+    staging = STAGING_PREFIX + run_id
+    previous = PREVIOUS_PREFIX + run_id
+    old = sorted(name for name in audiences.entries if AUDIENCE_FILE.match(name))
+    commit = {"run_id": run_id, "new": sorted(files), "old": old}
+    audiences.record(previous, *files, commit=commit)
+    (audiences.path / previous).mkdir()
+    try:
+        for name in files:
+            if (audiences.path / name).exists():
+                _link_or_copy(audiences.path / name, audiences.path / previous / name)
+            os.replace(audiences.path / staging / name, audiences.path / name)
+        for name in old:
+            if name not in files and (audiences.path / name).exists():
+                os.replace(audiences.path / name, audiences.path / previous / name)
+    except BaseException:
+        _undo_audiences(audiences, commit)
+        raise
+    return commit
+
+
+def _undo_audiences(audiences: OwnedFolder, commit: Mapping[str, Any]) -> None:
+    """Puts back the audience files a stopped commit replaced or moved out, and removes those it
+    added."""
+    previous = audiences.path / (PREVIOUS_PREFIX + commit["run_id"])
+    added = []
+    for name in sorted({*commit["new"], *commit["old"]}):
+        kept = previous / name
+        if kept.exists():
+            os.replace(kept, audiences.path / name)
+        elif name not in commit["old"]:
+            added.append(name)
+    audiences.remove(*added)
+    audiences.remove(PREVIOUS_PREFIX + commit["run_id"], STAGING_PREFIX + commit["run_id"])
+    audiences.record(commit=None)
+
+
+def _finish_audiences(audiences: OwnedFolder, commit: Mapping[str, Any]) -> None:
+    """Phase 2, once the serving database names the new version: CURRENT names it, and the kept
+    copies and the old segments' files go."""
+    audiences.write_text(CURRENT_FILE, commit["run_id"] + "\n")
+    stale = [name for name in commit["old"] if name not in commit["new"]]
+    audiences.remove(PREVIOUS_PREFIX + commit["run_id"], STAGING_PREFIX + commit["run_id"])
+    audiences.forget(*stale, commit=None)
+
+
+def publish(
+    tables: Mapping[str, duckdb.DuckDBPyRelation],
+    audiences: duckdb.DuckDBPyRelation,
+    segment_sizes: Mapping[int, int],
+    settings: PublishSettings,
+    run_id: str,
+    invocation_id: str,
+    published_at: datetime | None = None,
+) -> Publication:
+    """Publishes `tables` and the audience files of `audiences` as version `run_id`; all of it
+    or, on any error, nothing (see the module's docstring)."""
+    if not RUN_ID_PATTERN.match(run_id):
+        raise PublishSettingError(f"not a run id: {run_id!r}")
+    if settings.audiences_dir is None:
+        raise PublishSettingError("audiences_dir must be a folder path")
+    published = claim(settings.directory, "published", "var published_dir")
+    audience_folder = claim(settings.audiences_dir, "audiences", "var audiences_dir")
+    with published.lock():
+        return _publish(
+            tables, audiences, segment_sizes, settings, run_id, invocation_id, published_at,
+            published, audience_folder,
+        )  # fmt: skip
+
+
+def _publish(
+    tables: Mapping[str, duckdb.DuckDBPyRelation],
+    audiences: duckdb.DuckDBPyRelation,
+    segment_sizes: Mapping[int, int],
+    settings: PublishSettings,
+    run_id: str,
+    invocation_id: str,
+    published_at: datetime | None,
+    published: OwnedFolder,
+    audience_folder: OwnedFolder,
+) -> Publication:
+    recover(published, audience_folder)
+    published_at = published_at or datetime.now(UTC).replace(tzinfo=None)
+    suppressed = small_segments(segment_sizes, settings.min_segment_size)
+    staging = STAGING_PREFIX + run_id
+    serving_temporary = SERVING_TEMPORARY_PREFIX + run_id
+
+    # Prepare: everything written under names no reader looks at.
+    for name in (SERVING_DATABASE, CURRENT_FILE):
+        published.refuse_foreign(name)
+    audience_folder.refuse_foreign(CURRENT_FILE)
+    published.record(staging, run_id, serving_temporary, SERVING_DATABASE, pending=run_id)
+    audience_folder.record(staging)
+    try:
+        (published.path / staging).mkdir()
+        rows = write_version(
+            tables,
+            published.path / staging,
+            published.path / run_id,
+            suppressed,
+            run_id,
+            invocation_id,
+            published_at,
+        )
+        os.rename(published.path / staging, published.path / run_id)
+        published.forget(staging)
+        write_serving_database(published.path / serving_temporary, rows)
+        (audience_folder.path / staging).mkdir()
+        files = write_audience_files(audiences, audience_folder.path / staging)
+        names = sorted(row["file_name"] for row in files)
+        for name in names:
+            audience_folder.refuse_foreign(name)
+    except BaseException as error:
+        _undo(error, published, audience_folder)
+        raise
+
+    # Commit: the audience files (undone on error), then the serving database.
+    try:
+        commit = _move_audiences_in(audience_folder, run_id, names)
+    except BaseException as error:  # the audience files are back as they were
+        _undo(error, published, audience_folder)
+        raise
+    try:
+        os.replace(published.path / serving_temporary, published.path / SERVING_DATABASE)
+    except BaseException as error:
+        _undo(error, published, audience_folder, commit)
+        raise
+    _sync_directory(published.path)
+
+    # Finish: what readers look up last, then what is superseded goes. The version is served
+    # from here on: an error now leaves it published, and the next publish finishes the rest.
+    try:
+        versions = sorted({*published_versions(published), run_id})
+        published.record(published=versions, pending=None)
+        published.forget(serving_temporary)
+        published.write_text(CURRENT_FILE, run_id + "\n")
+        _finish_audiences(audience_folder, commit)
+        removed = prune_versions(published, settings.versions_to_keep, current=run_id)
+    except Exception as error:
+        raise PublishUnfinished(run_id, error) from error
+    return Publication(
+        run_id=run_id,
+        serving_database=published.path / SERVING_DATABASE,
+        tables=rows,
+        audiences_dir=audience_folder.path,
+        audience_files=files,
+        removed_versions=removed,
+    )
+
+
+def prune_versions(published: OwnedFolder, versions_to_keep: int, current: str) -> list[str]:
+    """Removes published versions beyond the newest `versions_to_keep` (never `current`)."""
+    versions = published_versions(published)
+    keep = set(versions[-versions_to_keep:]) | {current}
+    removed = [name for name in versions if name not in keep]
+    published.remove(*removed)
+    published.record(published=[name for name in versions if name in keep])
+    return removed
 
 
 def _sync_directory(directory: Path) -> None:
@@ -291,100 +612,168 @@ def _sync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-def published_versions(directory: Path) -> list[str]:
-    """The version folders in `directory`, oldest first."""
-    if not directory.is_dir():
-        return []
-    return sorted(
-        p.name for p in directory.iterdir() if p.is_dir() and RUN_ID_PATTERN.match(p.name)
-    )
+# --- The warehouse's last build ------------------------------------------------------------
 
 
-def prune_versions(directory: Path, versions_to_keep: int, current: str) -> list[Path]:
-    """Deletes version folders beyond the newest `versions_to_keep` (never `current`), and
-    leftovers of builds that stopped while publishing. Returns what was deleted."""
-    versions = published_versions(directory)
-    keep = set(versions[-versions_to_keep:]) | {current}
-    deleted = [directory / name for name in versions if name not in keep]
-    deleted += [
-        p
-        for p in directory.iterdir()
-        if (p.name.startswith(".staging-") or p.name.startswith(f"{SERVING_DATABASE}.tmp-"))
-        and current not in p.name
-    ]
-    for path in deleted:
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-    return deleted
+@dataclass(frozen=True)
+class BuildRecord:
+    invocation_id: str
+    command: str
+    started_at: datetime
+    status: str
+    failed_nodes: int
+    skipped_nodes: int
+    failures: str
+    is_full_build: bool
+    is_empty: bool
+    settings: dict[str, Any]
 
 
-def export_audiences(
-    audiences: duckdb.DuckDBPyRelation,
-    directory: Path,
-    run_id: str,
-    formats: Iterable[str] = AUDIENCE_FORMATS,
-) -> list[dict[str, Any]]:
-    """One file per segment and format, ``segment_<id>.parquet`` and ``segment_<id>.csv``, with
-    the audience columns only, in `directory`, which is replaced whole (stale segments go).
-
-    Returns one row per file written."""
-    missing = [c for c in AUDIENCE_COLUMNS if c not in audiences.columns]
-    if missing:
-        raise PublishSettingError(f"the audiences lack columns {missing}")
-    formats = list(formats)
-    unknown = [f for f in formats if f not in AUDIENCE_FORMATS]
-    if unknown:
-        raise PublishSettingError(f"unknown audience formats {unknown} (known: {AUDIENCE_FORMATS})")
-    directory = directory.resolve()
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = directory.with_name(f".{directory.name}.staging-{run_id}")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    columns = ", ".join(AUDIENCE_COLUMNS)
-    counts = audiences.query(
-        "audiences", "select segment_id, count(*) from audiences group by 1 order by 1"
+def last_build(connection: duckdb.DuckDBPyConnection) -> BuildRecord | None:
+    """The warehouse's latest dbt command that changes data, from the build log."""
+    exists = connection.sql(
+        f"select count(*) from information_schema.tables where table_name = '{BUILD_LOG}'"
+    ).fetchall()[0][0]
+    if not exists:
+        return None
+    rows = connection.sql(
+        "select invocation_id, command, started_at, status, coalesce(failed_nodes, 0), "
+        "coalesce(skipped_nodes, 0), coalesce(failures, ''), coalesce(is_full_build, false), "
+        f"coalesce(is_empty, false), publish_settings_json from {BUILD_LOG} "
+        "order by started_at desc limit 1"
     ).fetchall()
-    # Parquet first: the other formats are copied from its file, already sorted and typed, so
-    # the audiences are filtered and sorted once per segment, not once per file. (DuckDB reads
-    # a file back in its order while preserve_insertion_order is on, its default and the
-    # project's setting.)
-    formats.sort(key=lambda file_format: file_format != "parquet")
-    rows = []
-    for segment_id, users in counts:
-        segment = audiences.query(
-            "audiences",
-            f"select {columns} from audiences where segment_id = {int(segment_id)} "
-            "order by user_id",
+    if not rows:
+        return None
+    *fields, settings_json = rows[0]
+    return BuildRecord(*fields, settings=json.loads(settings_json or "{}"))
+
+
+def check_publishable(build: BuildRecord | None, warehouse: Path) -> None:
+    """Refuses (PublishRefused, one sentence) anything but a complete, successful, full build."""
+    if build is None:
+        raise PublishRefused(f"no dbt build recorded in {warehouse}: run `dbt build` first.")
+    when = f"{build.started_at:%Y-%m-%d %H:%M:%S} UTC"
+    if build.status == "running":
+        raise PublishRefused(
+            f"the last dbt command on {warehouse} (`dbt {build.command}`, started {when}) never "
+            "finished: it was stopped or is still running. Run `dbt build` again."
         )
-        for file_format in formats:
-            path = staging / f"segment_{int(segment_id)}.{file_format}"
-            if file_format == "parquet":
-                segment.to_parquet(str(path))
-                segment = audiences.query(
-                    "audiences", f"select * from read_parquet({quote_literal(str(path))})"
-                )
-            else:
-                segment.to_csv(str(path), header=True)
-            rows.append(
-                {
-                    "segment_id": int(segment_id),
-                    "file_format": file_format,
-                    "file_path": str(directory / path.name),
-                    "users": int(users),
-                }
-            )
-    replace_directory(staging, directory)
-    return rows
+    if build.command != "build":
+        raise PublishRefused(
+            f"the last dbt command on {warehouse} was `dbt {build.command}` ({when}), not a "
+            "`dbt build`: only a complete build, with its tests, is published."
+        )
+    if build.status != "success":
+        failed = f"; failed: {build.failures}" if build.failures else ""
+        raise PublishRefused(
+            f"the last dbt build on {warehouse} ({when}) did not succeed: "
+            f"{build.failed_nodes} node(s) failed, {build.skipped_nodes} skipped{failed}."
+        )
+    if build.is_empty:
+        raise PublishRefused(f"the last dbt build on {warehouse} ({when}) ran with --empty.")
+    if not build.is_full_build:
+        raise PublishRefused(
+            f"the last dbt build on {warehouse} ({when}) selected only part of the project; "
+            "run `dbt build` without --select/--exclude to publish."
+        )
 
 
-def replace_directory(new: Path, target: Path) -> None:
-    """Puts folder `new` in place of `target`: two renames, then the old folder is deleted."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-        target.rename(old)
-    new.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def publish_warehouse(
+    warehouse: Path,
+    published_dir: Path | None = None,
+    audiences_dir: Path | None = None,
+    force: bool = False,
+) -> Publication | str:
+    """Publishes the warehouse's last build if it is publishable (else PublishRefused). Returns
+    the Publication, or the run id already serving that build when it was published before
+    (unless `force`)."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        build = last_build(connection)
+        check_publishable(build, warehouse)
+        config = dict(build.settings)
+        if published_dir is not None:
+            config["published_dir"] = str(published_dir)
+        if audiences_dir is not None:
+            config["audiences_dir"] = str(audiences_dir)
+        settings = PublishSettings.from_config(config)
+        serving = settings.directory.expanduser().resolve() / SERVING_DATABASE
+        if not force and serving.is_file():
+            with duckdb.connect(str(serving), read_only=True) as reader:
+                done = reader.sql(
+                    f"select distinct {RUN_ID_COLUMN} from {PUBLICATION_TABLE} "
+                    f"where invocation_id = {quote_literal(build.invocation_id)}"
+                ).fetchall()
+            if done:
+                return done[0][0]
+        tables = {name: connection.table(name) for name in PUBLISHED_TABLES}
+        sizes = dict(connection.table("dim_segments").select("segment_id", "users").fetchall())
+        if not sizes:
+            raise PublishRefused(f"the last dbt build on {warehouse} found no segments.")
+        run_id = new_run_id(build.invocation_id)
+        return publish(
+            tables,
+            connection.table(AUDIENCE_SOURCE),
+            sizes,
+            settings,
+            run_id,
+            build.invocation_id,
+        )
+
+
+def warehouse_path() -> Path:
+    """The warehouse file dbt writes: $SEGMENTATION_DUCKDB_PATH, else the project default."""
+    return Path(os.environ.get("SEGMENTATION_DUCKDB_PATH", DEFAULT_WAREHOUSE)).resolve()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Publish the warehouse's last successful dbt build for BI tools and campaigns."
+    )
+    parser.add_argument("--db", type=Path, default=None, help="warehouse (default: as dbt)")
+    parser.add_argument(
+        "--published-dir", type=Path, default=None, help="instead of the build's published_dir"
+    )
+    parser.add_argument(
+        "--audiences-dir", type=Path, default=None, help="instead of the build's audiences_dir"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="publish again a build that was already published"
+    )
+    args = parser.parse_args(argv)
+    warehouse = (args.db or warehouse_path()).resolve()
+    if not warehouse.is_file():
+        print(f"Nothing published: no warehouse at {warehouse}; run `make build`.", file=sys.stderr)
+        return 1
+    try:
+        outcome = publish_warehouse(warehouse, args.published_dir, args.audiences_dir, args.force)
+    except PublishRefused as refused:
+        print(f"Nothing published: {refused} The published version is unchanged.", file=sys.stderr)
+        return 1
+    except PublishUnfinished as unfinished:
+        print(f"Published, with a warning: {unfinished}", file=sys.stderr)
+        return 1
+    except (OutputFolderError, PublishSettingError) as error:
+        print(f"Nothing published: {error}", file=sys.stderr)
+        return 1
+    except (OSError, duckdb.Error) as error:
+        print(
+            f"Nothing published, the published version is unchanged: {error}. Fix the cause and "
+            "run `make publish` to publish this build.",
+            file=sys.stderr,
+        )
+        return 1
+    if isinstance(outcome, str):
+        print(f"Published: this build is already the published version {outcome}.")
+        return 0
+    users = sum(row["users"] for row in outcome.audience_files if row["file_format"] == "parquet")
+    segments = len({row["segment_id"] for row in outcome.audience_files})
+    print(
+        f"Published version {outcome.run_id}: {outcome.serving_database} "
+        f"({len(outcome.tables)} tables; open it read-only)."
+    )
+    print(f"Audiences: {outcome.audiences_dir} ({segments} segments, {users:,} users).")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

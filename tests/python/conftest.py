@@ -52,8 +52,10 @@ def run_dbt(
     variables: dict | None = None,
     extra: list[str] | None = None,
     database: Path | None = None,
+    project_dir: Path = PROJECT_DIR,
 ) -> DbtResult:
-    """`dbt <command>` on this project, into a warehouse and target dir under `workdir`."""
+    """`dbt <command>` on this project (or a copy of it), into a warehouse and target dir under
+    `workdir`."""
     workdir.mkdir(parents=True, exist_ok=True)
     database = database or workdir / "warehouse.duckdb"
     env = {
@@ -67,7 +69,7 @@ def run_dbt(
         str(Path(sys.executable).with_name("dbt")),
         command,
         "--project-dir",
-        str(PROJECT_DIR),
+        str(project_dir),
         "--target-path",
         str(workdir / "target"),
         "--log-path",
@@ -77,9 +79,38 @@ def run_dbt(
         *(extra or []),
     ]
     completed = subprocess.run(
-        args, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
+        args, cwd=project_dir, env=env, capture_output=True, text=True, check=False
     )
     return DbtResult(completed.returncode, completed.stdout + completed.stderr, database)
+
+
+def build_and_publish(workdir: Path, variables: dict | None = None, **options) -> DbtResult:
+    """What `make build` runs: `dbt build`, then, if it passed, the publisher. The result fails
+    if either does; its output holds both."""
+    result = run_dbt(workdir, variables=variables, **options)
+    if not result.ok:
+        return result
+    published = run_publish(result.database)
+    return DbtResult(
+        published.returncode,
+        result.output + published.stdout + published.stderr,
+        result.database,
+    )
+
+
+def run_publish(
+    database: Path, extra: list[str] | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """`python -m segmentation.publish --db <database>` (what `make build` runs after `dbt
+    build`), from the project folder as make runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "segmentation.publish", "--db", str(database), *(extra or [])],
+        cwd=PROJECT_DIR,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -17,24 +20,27 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import DbtResult, run_dbt
+from conftest import PROJECT_DIR, DbtResult, build_and_publish, run_dbt, run_publish
 from segmentation.publish import (
     AUDIENCE_COLUMNS,
     FLOOR_COLUMN,
-    PUBLICATION_COLUMNS,
+    PUBLISHED_TABLES,
     RUN_ID_COLUMN,
     RUN_ID_PATTERN,
     SERVING_DATABASE,
-    PublishSettingError,
-    PublishSettings,
-    export_audiences,
     is_suppressed_column,
+    main,
     new_run_id,
-    prune_versions,
-    publish,
     published_select,
     published_versions,
     small_segments,
+)
+from segmentation.schema import EXPORT_COLUMNS
+from warehouses import (
+    audience_generation,
+    audience_state,
+    fake_warehouse,
+    served_run_id,
 )
 
 # --- A dbt build publishing into its own folders, shared by the campaign test modules ---
@@ -70,7 +76,8 @@ def campaign_variables(workdir: Path) -> dict:
 
 
 def build_campaigns(tmp_path_factory) -> CampaignBuild:
-    """`dbt build` on the demo seed, publishing under a throwaway folder; run once per session
+    """`dbt build` on the demo seed and publishing, as `make build` runs them, under a throwaway
+    folder; run once per session
     whichever test module asks first (the folder is the cache, a failure included)."""
     workdir = tmp_path_factory.getbasetemp() / "campaigns"
     marker = workdir / "build.json"
@@ -78,7 +85,7 @@ def build_campaigns(tmp_path_factory) -> CampaignBuild:
         stored = json.loads(marker.read_text())
         result = DbtResult(stored["returncode"], stored["output"], workdir / "warehouse.duckdb")
     else:
-        result = run_dbt(workdir, variables=campaign_variables(workdir))
+        result = build_and_publish(workdir, variables=campaign_variables(workdir))
         marker.write_text(json.dumps({"returncode": result.returncode, "output": result.output}))
     assert result.ok, result.output[-5000:]
     return CampaignBuild(result, workdir)
@@ -213,53 +220,106 @@ def test_no_small_segment_changes_nothing_but_the_run_id():
     assert [row[: len(relation.columns)] for row in published.fetchall()] == original
 
 
-def _tables(connection, users_of_small: int = 4):
-    return {
-        "dim_segments": connection.sql(
-            f"select * from (values (1, 'A', 'Male', 50), (2, 'B', 'Female', {users_of_small})) "
-            "as t(segment_id, segment_name, modal_gender, users)"
-        ),
-        "segment_interests": connection.sql(
-            "select * from (values (1, 'Gaming'), (2, 'Pets')) as t(segment_id, interest_name)"
-        ),
-    }
+# --- Publishing a warehouse's last build (small warehouses, no dbt) ---
 
 
-def _publish(connection, directory: Path, moment: int, keep: int = 3) -> str:
-    run_id = new_run_id(
-        f"{moment:08x}", datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=moment)
+def _folders(tmp_path: Path) -> tuple[Path, Path]:
+    return tmp_path / "out" / "published", tmp_path / "out" / "audiences"
+
+
+def _publish_generation(tmp_path: Path, generation: int, **options) -> int:
+    published_dir, audiences_dir = _folders(tmp_path)
+    warehouse = fake_warehouse(
+        tmp_path / "warehouse.duckdb", generation, published_dir, audiences_dir, **options
     )
-    tables = _tables(connection)
-    publish(tables, {1: 50, 2: 4}, PublishSettings(directory, keep, 10), run_id, f"inv-{moment}")
-    return run_id
+    return main(["--db", str(warehouse)])
 
 
-def test_publish_writes_a_version_and_a_serving_database_of_views(tmp_path):
-    connection = duckdb.connect()
-    run_id = _publish(connection, tmp_path / "published", 1)
-    serving = tmp_path / "published" / SERVING_DATABASE
-    assert published_versions(tmp_path / "published") == [run_id]
-    with duckdb.connect(str(serving), read_only=True) as reader:
+def test_publish_writes_a_version_a_serving_database_current_and_the_audiences(tmp_path, capsys):
+    published_dir, audiences_dir = _folders(tmp_path)
+    assert _publish_generation(tmp_path, 1) == 0
+    run_id = served_run_id(published_dir)
+    # The pointer, the serving database and the version folder name the same version.
+    assert (published_dir / "CURRENT").read_text() == run_id + "\n"
+    assert (audiences_dir / "CURRENT").read_text() == run_id + "\n"
+    assert published_versions(published_dir) == [run_id]
+    assert sorted(p.name for p in (published_dir / run_id).iterdir()) == sorted(
+        f"{table}.parquet" for table in PUBLISHED_TABLES
+    )
+    # Segment 2 has 4 users, below the default floor of 10: masked, and no audience file.
+    with duckdb.connect(str(published_dir / SERVING_DATABASE), read_only=True) as reader:
         segments = reader.sql(
-            f"select segment_id, segment_name, modal_gender, {FLOOR_COLUMN}, {RUN_ID_COLUMN} "
+            f"select segment_id, segment_name, modal_gender, {FLOOR_COLUMN} "
             "from dim_segments order by 1"
         ).fetchall()
-        interests = reader.sql("select segment_id from segment_interests").fetchall()
-        publication = reader.sql(
-            "select table_name, row_count from publication order by 1"
-        ).fetchall()
-        views = {
-            r[0]
-            for r in reader.sql(
-                "select view_name from duckdb_views() where not internal"
-            ).fetchall()
-        }
-    assert segments == [(1, "A", "Male", False, run_id), (2, "Segment 2", None, True, run_id)]
-    assert interests == [(1,)]
-    assert publication == [("dim_segments", 2), ("segment_interests", 1)]
-    assert views == {"dim_segments", "segment_interests"}
-    leftovers = [p.name for p in (tmp_path / "published").iterdir() if p.name.startswith(".")]
-    assert leftovers == []
+        interests = reader.sql("select segment_id from segment_interests order by 1").fetchall()
+    assert segments == [
+        (1, "Segment 1 gen 1", "Female", False),
+        (2, "Segment 2", None, True),
+        (3, "Segment 3 gen 1", "Female", False),
+    ]
+    assert interests == [(1,), (3,)]
+    assert sorted(audience_state(audiences_dir)) == [
+        "CURRENT", "segment_1.csv", "segment_1.parquet", "segment_3.csv", "segment_3.parquet",
+    ]  # fmt: skip
+    with duckdb.connect() as connection:
+        parquet = connection.sql(f"select * from '{audiences_dir / 'segment_1.parquet'}'")
+        assert tuple(parquet.columns) == AUDIENCE_COLUMNS
+        rows = parquet.fetchall()
+        csv = connection.sql(f"select * from read_csv('{audiences_dir / 'segment_1.csv'}')")
+        assert csv.fetchall() == rows
+    assert len(rows) == 50 and rows == sorted(rows)
+    assert f"Published version {run_id}" in capsys.readouterr().out
+
+
+def test_publishing_the_same_build_again_changes_nothing(tmp_path, capsys):
+    published_dir, audiences_dir = _folders(tmp_path)
+    assert _publish_generation(tmp_path, 1) == 0
+    before = folder_state(published_dir), audience_state(audiences_dir)
+    assert main(["--db", str(tmp_path / "warehouse.duckdb")]) == 0
+    assert "already the published version" in capsys.readouterr().out
+    assert (folder_state(published_dir), audience_state(audiences_dir)) == before
+
+
+def test_a_new_build_replaces_the_audiences_and_old_versions_are_pruned(tmp_path):
+    published_dir, audiences_dir = _folders(tmp_path)
+    run_ids = []
+    for generation in (1, 2, 3, 4):
+        assert _publish_generation(tmp_path, generation, keep=2) == 0
+        run_ids.append(served_run_id(published_dir))
+        assert audience_generation(audiences_dir) == {generation}
+    # Generation 4 has segments 1 and 5 only: no stale file of segments 3 or 4 is left.
+    assert sorted(audience_state(audiences_dir)) == [
+        "CURRENT", "segment_1.csv", "segment_1.parquet", "segment_5.csv", "segment_5.parquet",
+    ]  # fmt: skip
+    assert published_versions(published_dir) == run_ids[-2:]
+    versions = sorted(p.name for p in published_dir.iterdir() if RUN_ID_PATTERN.match(p.name))
+    assert versions == run_ids[-2:]
+
+
+def test_open_readers_keep_their_version_and_reconnecting_ones_get_the_new(tmp_path):
+    published_dir, _ = _folders(tmp_path)
+    assert _publish_generation(tmp_path, 1, keep=2) == 0
+    first = served_run_id(published_dir)
+    holder = duckdb.connect(str(published_dir / SERVING_DATABASE), read_only=True)
+    try:
+        assert _publish_generation(tmp_path, 2, keep=2) == 0
+        second = (published_dir / "CURRENT").read_text().strip()
+        assert second != first
+        query = f"select distinct {RUN_ID_COLUMN} from dim_segments"
+        # The connection that opened the first version still reads it, whole, after the swap...
+        assert holder.sql(query).fetchall() == [(first,)]
+        # ...and a new connection from another process (a BI tool reconnecting) reads the new
+        # one. (Within one process DuckDB shares the open database: it reconnects to the new
+        # file only once every connection of the process to the old one is closed.)
+        assert _read_in_another_process(published_dir / SERVING_DATABASE) == second
+        # Two publishes later the first version's files are gone (keep = 2): a connection held
+        # that long fails, which is why README tells BI tools to reconnect after each build.
+        assert _publish_generation(tmp_path, 3, keep=2) == 0
+        with pytest.raises(duckdb.Error, match="No files found"):
+            holder.sql(query).fetchall()
+    finally:
+        holder.close()
 
 
 def _read_in_another_process(serving: Path) -> str:
@@ -275,106 +335,86 @@ def _read_in_another_process(serving: Path) -> str:
     return completed.stdout.strip()
 
 
-def test_nothing_is_published_without_segments(tmp_path):
-    connection = duckdb.connect()
-    directory = tmp_path / "published"
-    first = _publish(connection, directory, 1)
-    before = folder_state(directory)
-    rows = publish(
-        _tables(connection), {}, PublishSettings(directory), new_run_id("abc"), "empty-build"
-    )
-    assert rows == []
-    assert folder_state(directory) == before
-    assert published_versions(directory) == [first]
-
-
-def test_publish_rows_have_the_documented_columns(tmp_path):
-    connection = duckdb.connect()
-    rows = publish(
-        _tables(connection), {1: 50}, PublishSettings(tmp_path), new_run_id("abc"), "inv"
-    )
-    assert all(tuple(row) == PUBLICATION_COLUMNS for row in rows)
-
-
-def test_old_versions_are_pruned_and_open_readers_keep_their_version(tmp_path):
-    connection = duckdb.connect()
-    directory = tmp_path / "published"
-    serving = directory / SERVING_DATABASE
-    first = _publish(connection, directory, 1, keep=2)
-    holder = duckdb.connect(str(serving), read_only=True)
-    try:
-        second = _publish(connection, directory, 2, keep=2)
-        # The reader that opened the first version still reads it, whole, after the swap...
-        assert holder.sql(f"select distinct {RUN_ID_COLUMN} from dim_segments").fetchall() == [
-            (first,)
-        ]
-        # ...and a new connection from another process (a BI tool reconnecting) reads the new
-        # one. (Within one process DuckDB shares the open database: it reconnects to the new
-        # file only once every connection of the process to the old one is closed.)
-        assert _read_in_another_process(serving) == second
-        third = _publish(connection, directory, 3, keep=2)
-    finally:
-        holder.close()
-    assert published_versions(directory) == [second, third]
-
-
-def test_prune_removes_leftovers_of_stopped_builds_but_never_the_current_version(tmp_path):
-    names = [new_run_id("abcdef12", datetime(2025, 1, day, tzinfo=UTC)) for day in (1, 2, 3)]
-    for name in names:
-        (tmp_path / name).mkdir()
-    (tmp_path / ".staging-old").mkdir()
-    (tmp_path / f"{SERVING_DATABASE}.tmp-old").write_text("x")
-    (tmp_path / "notes").mkdir()
-    deleted = prune_versions(tmp_path, 1, current=names[0])
-    assert {p.name for p in deleted} == {names[1], ".staging-old", f"{SERVING_DATABASE}.tmp-old"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([names[0], names[2], "notes"])
-
-
-def test_export_audiences_writes_only_the_audience_columns_and_drops_stale_segments(tmp_path):
-    connection = duckdb.connect()
-    audiences = connection.sql(
-        "select * from (values ('u2', 1, 'A', 0.5::double, 'secret'), "
-        "('u1', 1, 'A', 0.9::double, 'secret'), ('u3', 3, 'C', 0.1::double, 'secret')) "
-        "as t(user_id, segment_id, segment_name, assignment_confidence, gender)"
-    )
-    directory = tmp_path / "audiences"
-    directory.mkdir()
-    (directory / "segment_7.csv").write_text("stale")
-    rows = export_audiences(audiences, directory, "run")
-    assert sorted(p.name for p in directory.iterdir()) == [
-        "segment_1.csv", "segment_1.parquet", "segment_3.csv", "segment_3.parquet",
-    ]  # fmt: skip
-    assert {(r["segment_id"], r["file_format"], r["users"]) for r in rows} == {
-        (1, "parquet", 2), (1, "csv", 2), (3, "parquet", 1), (3, "csv", 1),
-    }  # fmt: skip
-    parquet = connection.sql(f"select * from read_parquet('{directory / 'segment_1.parquet'}')")
-    assert tuple(parquet.columns) == AUDIENCE_COLUMNS
-    assert parquet.fetchall() == [("u1", 1, "A", 0.9), ("u2", 1, "A", 0.5)]
-    header = (directory / "segment_3.csv").read_text().splitlines()[0]
-    assert header.split(",") == list(AUDIENCE_COLUMNS)
-    # The CSV is copied from the Parquet file: the same rows, in the same (user id) order.
-    csv = connection.sql(f"select * from read_csv('{directory / 'segment_1.csv'}')")
-    assert csv.fetchall() == parquet.fetchall()
-    assert [p.name for p in tmp_path.iterdir()] == ["audiences"]
-
-
-def test_export_audiences_refuses_a_relation_without_the_audience_columns(tmp_path):
-    relation = duckdb.connect().sql("select 'u1' as user_id")
-    with pytest.raises(PublishSettingError, match="lack columns"):
-        export_audiences(relation, tmp_path / "audiences", "run")
-
-
 @pytest.mark.parametrize(
-    ("config", "message"),
+    ("options", "message"),
     [
-        ({"published_dir": ""}, "published_dir"),
-        ({"published_dir": "x", "published_versions_to_keep": "0"}, "published_versions_to_keep"),
-        ({"published_dir": "x", "min_segment_size": "ten"}, "min_segment_size"),
+        ({"status": "failed"}, "did not succeed: 1 node(s) failed, 3 skipped; failed: assert_some"),
+        ({"status": "running"}, "never finished"),
+        ({"command": "run"}, "was `dbt run`"),
+        ({"is_full_build": False}, "selected only part of the project"),
+        ({"is_empty": True}, "ran with --empty"),
     ],
 )
-def test_publish_settings_refuse_unusable_values(config, message):
-    with pytest.raises(PublishSettingError, match=message):
-        PublishSettings.from_config(config)
+def test_a_build_that_is_not_complete_and_successful_is_not_published(
+    tmp_path, capsys, options, message
+):
+    published_dir, audiences_dir = _folders(tmp_path)
+    assert _publish_generation(tmp_path, 1) == 0
+    before = folder_state(published_dir), audience_state(audiences_dir)
+    capsys.readouterr()
+    assert _publish_generation(tmp_path, 2, **options) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("Nothing published: ")
+    assert message in error
+    assert "The published version is unchanged." in error
+    assert (folder_state(published_dir), audience_state(audiences_dir)) == before
+
+
+def test_a_warehouse_without_a_build_log_is_not_published(tmp_path, capsys):
+    warehouse = tmp_path / "w.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    assert main(["--db", str(warehouse)]) == 1
+    assert "no dbt build recorded" in capsys.readouterr().err
+
+
+def test_output_folders_holding_someone_elses_files_are_refused_and_left_alone(tmp_path, capsys):
+    """Issue 13's fault: audiences_dir pointed at a user's folder emptied it, the warehouse
+    file included, and the build reported success."""
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / "plan.txt").write_text("mine")
+    (documents / "sub").mkdir()
+    (documents / "sub" / "photo.jpg").write_bytes(b"\xff\xd8")
+    warehouse = fake_warehouse(documents / "warehouse.duckdb", 1, tmp_path / "pub", documents)
+    before = folder_state(documents)
+    assert main(["--db", str(warehouse)]) == 1
+    error = capsys.readouterr().err
+    assert f"var audiences_dir = {documents}" in error and "not empty" in error
+    assert folder_state(documents) == before
+    assert not (tmp_path / "pub" / SERVING_DATABASE).exists()  # nothing half-published
+
+
+def test_files_a_user_adds_to_owned_folders_survive_every_publish(tmp_path):
+    published_dir, audiences_dir = _folders(tmp_path)
+    assert _publish_generation(tmp_path, 1, keep=1) == 0
+    for folder in (published_dir, audiences_dir):
+        (folder / "notes.txt").write_text("mine")
+        (folder / "sub").mkdir()
+        (folder / "sub" / "keep.txt").write_text("mine")
+    for generation in (2, 3, 4):
+        assert _publish_generation(tmp_path, generation, keep=1) == 0
+    assert _publish_generation(tmp_path, 1, status="failed", keep=1) == 1
+    for folder in (published_dir, audiences_dir):
+        assert (folder / "notes.txt").read_text() == "mine"
+        assert (folder / "sub" / "keep.txt").read_text() == "mine"
+
+
+def test_a_user_file_in_the_way_of_an_audience_file_stops_publishing(tmp_path, capsys):
+    published_dir, audiences_dir = _folders(tmp_path)
+    assert _publish_generation(tmp_path, 1) == 0
+    (audiences_dir / "segment_4.csv").write_text("the user's own file")
+    before = folder_state(published_dir), audience_state(audiences_dir)
+    assert _publish_generation(tmp_path, 2) == 1  # generation 2 has a segment 4
+    assert "segment_4.csv was not written by this project" in capsys.readouterr().err
+    assert (folder_state(published_dir), audience_state(audiences_dir)) == before
+    assert [p.name for p in published_dir.iterdir() if p.name.startswith(".staging")] == []
+
+
+def test_the_same_folder_for_both_settings_is_refused(tmp_path, capsys):
+    folder = tmp_path / "out"
+    warehouse = fake_warehouse(tmp_path / "w.duckdb", 1, folder, folder)
+    assert main(["--db", str(warehouse)]) == 1
+    assert "is this project's published folder, not a audiences folder" in capsys.readouterr().err
 
 
 # --- Through dbt ---
@@ -418,15 +458,18 @@ READER = textwrap.dedent(
 @pytest.mark.dbt
 def test_demo_build_publishes_every_mart_from_one_run(campaign_build):
     run_ids = serving_run_ids(campaign_build.serving)
-    assert set(run_ids) >= {
-        "dim_segments", "segment_interests", "segment_metric_indexes",
-        "segment_recommendations", "user_base_distributions", "publication",
-    }  # fmt: skip
+    assert set(run_ids) == {*PUBLISHED_TABLES, "publication"}
     assert len(set().union(*run_ids.values())) == 1
     (run_id,) = set().union(*run_ids.values())
-    assert published_versions(campaign_build.published_dir)[-1] == run_id
-    stored = campaign_build.result.query(f"select distinct {RUN_ID_COLUMN} from published_tables")
-    assert stored == [(run_id,)]
+    assert published_versions(campaign_build.published_dir) == [run_id]
+    assert (campaign_build.published_dir / "CURRENT").read_text() == run_id + "\n"
+    assert (campaign_build.audiences_dir / "CURRENT").read_text() == run_id + "\n"
+    # The version names the build it publishes.
+    (invocation,) = campaign_build.result.query("select distinct run_id from segmentation_runs")[0]
+    with duckdb.connect(str(campaign_build.serving), read_only=True) as reader:
+        assert reader.sql("select distinct invocation_id from publication").fetchall() == [
+            (invocation,)
+        ]
 
 
 @pytest.mark.dbt
@@ -447,40 +490,59 @@ def test_published_marts_equal_the_warehouse_above_the_floor(campaign_build):
 
 
 @pytest.mark.dbt
-def test_the_privacy_floor_on_the_built_marts(campaign_build, tmp_path):
-    """Publishing the demo warehouse with a floor between its segment sizes: small segments lose
-    their demographics and breakdown rows, the others keep everything."""
-    with duckdb.connect(str(campaign_build.result.database), read_only=True) as warehouse:
-        sizes = dict(warehouse.sql("select segment_id, users from dim_segments").fetchall())
-        floor = sorted(sizes.values())[len(sizes) // 2]
-        small = set(small_segments(sizes, floor))
-        assert small and len(small) < len(sizes)
-        tables = {
-            name: warehouse.table(name)
-            for name in ("dim_segments", "segment_interests", "segment_recommendations")
-        }
-        run_id = new_run_id("feedbeef")
-        publish(tables, sizes, PublishSettings(tmp_path, 3, floor), run_id, "test")
-    with duckdb.connect(str(tmp_path / SERVING_DATABASE), read_only=True) as reader:
-        segments = reader.sql("select * from dim_segments").df().set_index("segment_id")
-        recommendations = (
-            reader.sql("select * from segment_recommendations").df().set_index("segment_id")
+def test_the_privacy_floor_holds_on_every_published_table_end_to_end(tmp_path):
+    """A build whose floor (var min_segment_size) lies between the demo's segment sizes: what
+    README promises for a segment below it, checked on every published table and file."""
+    variables = {**campaign_variables(tmp_path), "min_segment_size": 200}
+    result = build_and_publish(tmp_path, variables=variables)
+    assert result.ok, result.output[-5000:]
+    sizes = dict(result.query("select segment_id, users from dim_segments"))
+    small = {s for s, users in sizes.items() if users < 200}
+    assert small and len(small) < len(sizes), sizes  # the demo's sizes: 151 to 250
+    serving = tmp_path / "build" / "published" / SERVING_DATABASE
+    with duckdb.connect(str(serving), read_only=True) as reader:
+        tables = [r[0] for r in reader.sql("select table_name from publication").fetchall()]
+        assert set(tables) == set(PUBLISHED_TABLES)
+        frames = {table: reader.sql(f"select * from {table}").df() for table in tables}
+    # README: "its rows are removed from segment_interests and segment_metric_indexes".
+    for table in ("segment_interests", "segment_metric_indexes"):
+        assert not set(frames[table]["segment_id"]) & small, table
+        assert set(frames[table]["segment_id"]) == set(sizes) - small, table
+
+    # README: in dim_segments and segment_recommendations it keeps its size and behaviour
+    # figures, but traits, medians, age and income figures, description, targets and
+    # recommendation are empty, its name is "Segment <id>" and is_below_privacy_floor is true.
+    def withheld(column: str) -> bool:
+        return (
+            column.startswith(("modal_", "median_", "target_device_usage", "top_interest"))
+            or "age_midpoint_years" in column
+            or "income_midpoint_usd" in column
+            or column in ("description", "persona_rule", "recommendation")
         )
-        interest_segments = {
-            r[0] for r in reader.sql("select distinct segment_id from segment_interests").fetchall()
-        }
-    assert set(segments.index[segments[FLOOR_COLUMN]]) == small
-    assert interest_segments == set(sizes) - small
-    for segment_id in small:
-        assert segments.loc[segment_id, "segment_name"] == f"Segment {segment_id}"
-        assert (
-            segments.loc[segment_id, ["modal_age_band", "modal_gender", "description"]].isna().all()
-        )
-        assert (
-            recommendations.loc[segment_id, ["target_device_usage", "recommendation"]].isna().all()
-        )
-    for segment_id in set(sizes) - small:
-        assert segments.loc[segment_id, ["modal_age_band", "description"]].notna().all()
+
+    for table in ("dim_segments", "segment_recommendations"):
+        frame = frames[table].set_index("segment_id")
+        assert set(frame.index) == set(sizes), table
+        columns = [c for c in frame.columns if withheld(c)]
+        assert len(columns) >= (20 if table == "dim_segments" else 5), columns
+        for segment_id in small:
+            row = frame.loc[segment_id]
+            assert row["segment_name"] == f"Segment {segment_id}"
+            assert bool(row["is_below_privacy_floor"]) is True
+            assert row[columns].isna().all(), row[columns][row[columns].notna()]
+            assert row["users"] == sizes[segment_id]
+        for segment_id in set(sizes) - small:
+            assert bool(frame.loc[segment_id, "is_below_privacy_floor"]) is False
+    behaviour = frames["dim_segments"].set_index("segment_id")["avg_click_through_rate"]
+    assert behaviour.loc[list(small)].notna().all()
+    # Tables without a row per segment carry no segment at all.
+    for table in ("user_base_distributions", "segmentation_quality"):
+        assert not {"segment_id", "segment_name"} & set(frames[table].columns), table
+    # README: "it gets no audience file".
+    audience_files = {p.name for p in (tmp_path / "build" / "audiences").glob("segment_*")}
+    assert audience_files == {
+        f"segment_{s}.{ext}" for s in set(sizes) - small for ext in ("csv", "parquet")
+    }
 
 
 @pytest.mark.dbt
@@ -490,7 +552,7 @@ def test_audience_files_hold_the_campaign_audiences_and_nothing_else(campaign_bu
             "select segment_id, count(*) from campaign_audiences group by 1"
         )
     )
-    files = sorted(p.name for p in campaign_build.audiences_dir.iterdir())
+    files = sorted(p.name for p in campaign_build.audiences_dir.glob("segment_*"))
     assert files == sorted(f"segment_{s}.{ext}" for s in expected for ext in ("csv", "parquet"))
     connection = duckdb.connect()
     for segment_id, users in expected.items():
@@ -504,7 +566,7 @@ def test_audience_files_hold_the_campaign_audiences_and_nothing_else(campaign_bu
 
 
 @pytest.mark.dbt
-def test_readers_never_error_nor_see_a_mix_while_dbt_builds(campaign_build, tmp_path):
+def test_readers_never_error_nor_see_a_mix_while_dbt_builds_and_publishes(campaign_build, tmp_path):
     before = set().union(*serving_run_ids(campaign_build.serving).values())
     stop, out = tmp_path / "stop", tmp_path / "reads.json"
     reader = subprocess.Popen(
@@ -512,7 +574,7 @@ def test_readers_never_error_nor_see_a_mix_while_dbt_builds(campaign_build, tmp_
     )
     try:
         time.sleep(0.5)
-        result = run_dbt(campaign_build.workdir, variables=campaign_build.variables)
+        result = build_and_publish(campaign_build.workdir, variables=campaign_build.variables)
     finally:
         stop.touch()
         reader.wait(timeout=120)
@@ -526,33 +588,121 @@ def test_readers_never_error_nor_see_a_mix_while_dbt_builds(campaign_build, tmp_
     assert reads["sequence"] == [*before, *after]
 
 
-@pytest.mark.dbt
-def test_a_failed_build_leaves_the_published_version_as_it_was(campaign_build, tmp_path):
-    header = (
-        "User ID,Age,Gender,Location,Language,Education Level,Likes and Reactions,"
-        "Followed Accounts,Device Usage,Time Spent Online (hrs/weekday),"
-        "Time Spent Online (hrs/weekend),Click-Through Rates (CTR),Conversion Rates,"
-        "Ad Interaction Time (sec),Income Level,Top Interests"
+def _visible(build: CampaignBuild) -> tuple:
+    """Everything a reader can see: the serving database's contents, the published folder's
+    files, the audience files."""
+    return (
+        serving_run_ids(build.serving),
+        folder_state(build.published_dir),
+        folder_state(build.audiences_dir),
     )
+
+
+def _failing_project(tmp_path: Path, test_sql: str) -> Path:
+    """A copy of the project (its tracked files) with one more singular data test."""
+    copy = tmp_path / "project"
+    listed = (
+        subprocess.run(["git", "ls-files", "-z"], cwd=PROJECT_DIR, capture_output=True, check=True)
+        .stdout.decode()
+        .split("\0")
+    )
+    for name in filter(None, listed):
+        source = PROJECT_DIR / name
+        if source.is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy / name)
+    (copy / "tests" / "dbt" / "assert_injected_failure.sql").write_text(test_sql)
+    return copy
+
+
+@pytest.mark.dbt
+def test_a_failed_build_publishes_nothing(campaign_build, tmp_path):
+    """A build that fails anywhere, in a branch publishing does not read included, changes
+    nothing readers see, and `make publish` afterwards refuses it."""
+    before = _visible(campaign_build)
     rows = [
         f"u{i},not-an-age,Male,Urban,English,Bachelor,100,10,Mobile Only,2,3,0.1,0.05,30,"
         "20k-40k,Gaming"
         for i in range(40)
     ]
     bad_input = tmp_path / "bad.csv"
-    bad_input.write_text("\n".join([header, *rows]) + "\n")
-    published_before = folder_state(campaign_build.published_dir)
-    audiences_before = folder_state(campaign_build.audiences_dir)
+    bad_input.write_text("\n".join([",".join(EXPORT_COLUMNS), *rows]) + "\n")
+    bad_rules = tmp_path / "rules.yml"
+    bad_rules.write_text("rule_segments:\n  - name: x\n    condition: {flag: no_such_flag}\n")
+    failures = {
+        "too many rejected rows": ({"user_profiles_path": str(bad_input)}, {}),
+        # The last node of a branch nothing published reads (the rule segments' overlap).
+        "a failing test on an unpublished model": (
+            {},
+            {
+                "project_dir": _failing_project(
+                    tmp_path, "select * from {{ ref('segment_overlap') }} where users_in_both >= 0"
+                )
+            },
+        ),
+        "a bad rule-segments file": ({"rule_segments_path": str(bad_rules)}, {}),
+    }
+    for failure, (variables, options) in failures.items():
+        result = run_dbt(
+            campaign_build.workdir, variables={**campaign_build.variables, **variables}, **options
+        )
+        assert not result.ok, failure
+        assert _visible(campaign_build) == before, failure
+        published = run_publish(campaign_build.result.database)
+        assert published.returncode == 1, failure
+        assert published.stderr.startswith("Nothing published: the last dbt build on"), failure
+        assert "did not succeed" in published.stderr, failure
+        assert _visible(campaign_build) == before, failure
+    # A good build afterwards publishes again.
+    rebuilt = build_and_publish(campaign_build.workdir, variables=campaign_build.variables)
+    assert rebuilt.ok, rebuilt.output[-3000:]
+    assert _visible(campaign_build)[0] != before[0]
 
-    result = run_dbt(
-        tmp_path / "failing",
-        variables={**campaign_build.variables, "user_profiles_path": str(bad_input)},
-    )
 
-    assert not result.ok
-    assert "max_rejected_share" in result.output
-    assert folder_state(campaign_build.published_dir) == published_before
-    assert folder_state(campaign_build.audiences_dir) == audiences_before
+@pytest.mark.dbt
+def test_a_killed_build_publishes_nothing_and_a_users_folder_survives(tmp_path):
+    """`kill -9` in the middle of `dbt build`: the build log keeps it 'running', so publishing
+    refuses it; a user's folder given as audiences_dir survives that and a good build."""
+    documents = tmp_path / "documents"
+    (documents / "sub").mkdir(parents=True)
+    (documents / "plan.txt").write_text("mine")
+    (documents / "sub" / "photo.jpg").write_bytes(b"\xff\xd8")
+    before = folder_state(documents)
+    variables = {"published_dir": str(tmp_path / "published"), "audiences_dir": str(documents)}
+    good = build_and_publish(tmp_path, variables=variables)
+    assert not good.ok
+    assert f"var audiences_dir = {documents}" in good.output and "not empty" in good.output
+    assert folder_state(documents) == before
+
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "SEGMENTATION_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+        "SEGMENTATION_BUILD_DIR": str(tmp_path / "build"),
+    }
+    log = tmp_path / "killed.log"
+    with log.open("w") as handle:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("dbt")), "build",
+                "--project-dir", str(PROJECT_DIR),
+                "--target-path", str(tmp_path / "target-killed"),
+                "--vars", json.dumps(variables),
+            ],
+            cwd=PROJECT_DIR, env=env, stdout=handle, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and log.read_text().count(" OK created ") < 15:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert log.read_text().count(" OK created ") >= 15, log.read_text()[-2000:]
+    published = run_publish(tmp_path / "warehouse.duckdb")
+    assert published.returncode == 1
+    assert "never finished" in published.stderr
+    assert folder_state(documents) == before
+    assert not (tmp_path / "published" / SERVING_DATABASE).exists()
 
 
 @pytest.mark.dbt

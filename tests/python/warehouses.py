@@ -1,0 +1,174 @@
+"""Small warehouses for the publishing tests: the tables publishing reads and the build log, with
+content that differs by generation, so that every published file tells which build it is from."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+
+#: Segment ids and sizes per generation. Segment 2 is below the default privacy floor (10).
+SEGMENTS = {
+    1: {1: 50, 2: 4, 3: 31},
+    2: {1: 52, 2: 4, 4: 40},
+    3: {1: 55, 3: 33},
+    4: {1: 60, 5: 20},
+}
+
+
+def fake_warehouse(
+    path: Path,
+    generation: int,
+    published_dir: Path,
+    audiences_dir: Path,
+    status: str = "success",
+    command: str = "build",
+    is_full_build: bool = True,
+    is_empty: bool = False,
+    keep: int = 3,
+    min_segment_size: int = 10,
+) -> Path:
+    """A warehouse file whose last build (invocation `gen-<generation>`) is as given."""
+    sizes = SEGMENTS[generation]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    rows = ", ".join(
+        f"({s}, 'Segment {s} gen {generation}', 'Female', 'Gaming', 'desc {s}', {n})"
+        for s, n in sizes.items()
+    )
+    audience_rows = ", ".join(
+        f"('u{generation}-{s}-{i:03d}', {s}, 'Segment {s} gen {generation}', 0.5)"
+        for s, n in sizes.items()
+        if n >= min_segment_size
+        for i in range(n)
+    )
+    settings = {
+        "published_dir": str(published_dir),
+        "audiences_dir": str(audiences_dir),
+        "published_versions_to_keep": keep,
+        "min_segment_size": min_segment_size,
+    }
+    with duckdb.connect(str(path)) as connection:
+        connection.execute(
+            f"""
+            create table dim_segments as select * from (values {rows})
+                as t(segment_id, segment_name, modal_gender, top_interest_1, description, users);
+            create table segment_interests as
+                select segment_id, 'Gaming' as interest_name, users from dim_segments;
+            create table segment_metric_indexes as
+                select segment_id, 'likes' as metric_name, 100.0 as metric_index
+                from dim_segments;
+            create table segment_recommendations as
+                select segment_id, segment_name, 'weekends' as schedule_on,
+                    'Play ' || segment_id as recommendation, users
+                from dim_segments;
+            create table user_base_distributions as
+                select 'gender' as attribute_name, 'Female' as value_label,
+                    sum(users) as users from dim_segments;
+            create table segmentation_quality as
+                select {generation} as n_clusters, 0.5 as silhouette;
+            create table campaign_audiences as select * from (values {audience_rows})
+                as t(user_id, segment_id, segment_name, assignment_confidence);
+            create table segmentation_build_log (
+                invocation_id varchar, command varchar, started_at timestamp,
+                finished_at timestamp, status varchar, nodes integer, failed_nodes integer,
+                skipped_nodes integer, failures varchar, is_full_build boolean,
+                is_empty boolean, publish_settings_json varchar
+            );
+            """
+        )
+        connection.execute(
+            "insert into segmentation_build_log values "
+            "(?, ?, timestamp '2025-01-01' + to_minutes(?), null, ?, 10, ?, ?, ?, ?, ?, ?)",
+            [
+                f"gen-{generation}",
+                command,
+                generation,
+                status,
+                0 if status == "success" else 1,
+                0 if status == "success" else 3,
+                "" if status == "success" else "assert_something (fail)",
+                is_full_build,
+                is_empty,
+                json.dumps(settings),
+            ],
+        )
+    return path
+
+
+def audience_state(folder: Path) -> dict[str, str]:
+    """Every file the audience folder shows readers (not hidden ones), with a content hash."""
+    if not folder.is_dir():
+        return {}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.is_file() and not p.name.startswith(".")
+    }
+
+
+def served(published_dir: Path) -> dict[str, set]:
+    """What a fresh reader of the serving database sees: every published table's run ids and
+    row count, in one connection."""
+    with duckdb.connect(str(published_dir / "serving.duckdb"), read_only=True) as connection:
+        tables = [r[0] for r in connection.sql("select table_name from publication").fetchall()]
+        seen = {}
+        for table in [*tables, "publication"]:
+            ids = connection.sql(f"select distinct published_run_id from {table}").fetchall()
+            count = connection.sql(f"select count(*) from {table}").fetchall()[0][0]
+            seen[table] = ({r[0] for r in ids}, count)
+    return seen
+
+
+def served_run_id(published_dir: Path) -> str:
+    """The one run id every published table carries (asserts there is one)."""
+    ids = set().union(*(ids for ids, _ in served(published_dir).values()))
+    assert len(ids) == 1, f"a reader sees a mix of versions: {ids}"
+    return ids.pop()
+
+
+def generation_of(run_id: str, published_dir: Path) -> int:
+    """The generation a published version was built from (its segment names say)."""
+    with duckdb.connect() as connection:
+        name = connection.sql(
+            f"select min(segment_name) from '{published_dir / run_id / 'dim_segments.parquet'}'"
+        ).fetchall()[0][0]
+    return int(name.rsplit(" ", 1)[1])
+
+
+def audience_generation(folder: Path) -> set[int]:
+    """The generations the audience files visible in `folder` come from."""
+    found = set()
+    with duckdb.connect() as connection:
+        for path in sorted(folder.glob("segment_*.parquet")):
+            for (name,) in connection.sql(f"select distinct segment_name from '{path}'").fetchall():
+                found.add(int(name.rsplit(" ", 1)[1]))
+    return found
+
+
+def publish_killed_at(database: str, kill_at: int) -> None:
+    """Publishes the warehouse's last build and dies (SIGKILL: no clean-up, no exit handlers) at
+    the `kill_at`th rename or link publishing makes; with 0, exits with the count of them as its
+    exit code. Run it in a process of its own."""
+    import os
+    import signal
+
+    from segmentation.publish import main
+
+    calls = 0
+    for name in ("replace", "rename", "link"):
+        original = getattr(os, name)
+
+        def patched(*args, _original=original, **kwargs):
+            nonlocal calls
+            calls += 1
+            if calls == kill_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return _original(*args, **kwargs)
+
+        setattr(os, name, patched)
+    if main(["--db", database]) != 0:
+        os._exit(255)
+    os._exit(calls)
