@@ -27,6 +27,8 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from segmentation.outputs import OutputFolderError, claim
+
 TEMPLATES = Path(__file__).parent / "templates"
 QUALITY_TABLE = "segmentation_quality"
 REQUIRED_TABLES = (
@@ -720,12 +722,10 @@ def render_report(data: ReportData) -> str:
 
 
 def write_report(html: str, path: Path) -> Path:
-    """Writes the page atomically (temporary file, then rename), creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    temporary.write_text(html, encoding="utf-8")
-    os.replace(temporary, path)
-    return path
+    """Writes the page atomically (temporary file, then rename) into a folder the project owns
+    (created and marked if new; see segmentation.outputs), never over a file it did not write."""
+    folder = claim(path.parent, "report", "report folder (--out)")
+    return folder.write_text(path.name, html)
 
 
 def build_dir() -> Path:
@@ -751,7 +751,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{database} does not exist: run `make build` (or `dbt build`) first")
     with duckdb.connect(str(database), read_only=True) as connection:
         data = load_report_data(connection)
-    path = write_report(render_report(data), out)
+    try:
+        path = write_report(render_report(data), out)
+    except OutputFolderError as error:
+        parser.exit(1, f"No report written: {error}\n")
     print(f"Report: {path.resolve()}")
     return 0
 
