@@ -67,5 +67,10 @@ format: setup
 	$(BIN)/ruff check --fix python models tests/python
 	$(BIN)/sqlfluff fix models tests/dbt
 
+## clean: remove what the project wrote (dbt's target/ and logs/, the default warehouse file, and
+## what the inventories of its output folders list); files of yours in those folders stay
 clean:
-	rm -rf target logs warehouse build
+	rm -rf target logs build/lint
+	rm -f warehouse/segmentation.duckdb warehouse/segmentation.duckdb.wal
+	if [ -x $(BIN)/python ]; then $(BIN)/python -m segmentation.outputs clean build/published build/audiences build/report build/bench; fi
+	-rmdir warehouse build 2>/dev/null

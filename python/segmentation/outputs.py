@@ -233,3 +233,39 @@ def claim(path: str | Path, kind: str, setting: str, protected: Iterable[Path] =
     marker = {"owner": OWNER, "kind": kind, "entries": [], "state": {}}
     _write_marker(folder, marker)
     return OwnedFolder(folder, kind, setting, marker)
+
+
+def clean(path: str | Path) -> list[str]:
+    """Removes what the project wrote in the owned folder at `path` (its inventory and marker)
+    and the folder itself if that leaves it empty; a folder without the marker is left alone.
+    Returns what was removed."""
+    folder = Path(path)
+    marker = _read_marker(folder) if folder.is_dir() else None
+    if marker is None:
+        return []
+    owned = OwnedFolder(folder.resolve(), marker.get("kind", ""), str(path), marker)
+    removed = owned.remove(*owned.entries)
+    (owned.path / MARKER).unlink()
+    removed.append(MARKER)
+    if not any(owned.path.iterdir()):
+        owned.path.rmdir()
+    return removed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m segmentation.outputs clean FOLDER...: what `make clean` runs."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("command", choices=["clean"])
+    parser.add_argument("folders", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    for folder in args.folders:
+        removed = clean(folder)
+        if removed:
+            print(f"{folder}: removed {len(removed)} entries the project wrote")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PROJECT_DIR
-from segmentation.outputs import MARKER, OutputFolderError, claim, read_state
+from segmentation.outputs import MARKER, OutputFolderError, claim, clean, read_state
 
 
 def user_folder(path: Path) -> Path:
@@ -130,3 +130,22 @@ def test_a_second_writer_is_stopped_while_the_first_holds_the_folder(tmp_path):
         other.lock(),
     ):
         pass
+
+
+def test_clean_removes_only_what_the_project_wrote(tmp_path):
+    folder = claim(tmp_path / "published", "published", "var published_dir")
+    folder.write_text("CURRENT", "v1\n")
+    folder.record("v1")
+    (folder.path / "v1").mkdir()
+    (folder.path / "v1" / "t.parquet").write_bytes(b"PAR1")
+    (folder.path / "mine.txt").write_text("mine")
+    user = user_folder(tmp_path / "documents")
+    before = snapshot(user)
+    clean(folder.path)
+    clean(user)
+    assert sorted(p.name for p in folder.path.iterdir()) == ["mine.txt"]
+    assert snapshot(user) == before
+    clean_empty = claim(tmp_path / "empty-after", "report", "--out")
+    clean_empty.write_text("r.html", "<html>")
+    clean(clean_empty.path)
+    assert not clean_empty.path.exists()
