@@ -64,8 +64,9 @@ Rule 4 - description. For weekend hours, weekday hours, likes and reactions, cli
     group <band>"; "income level <band>"; and "device usage mostly <device>" when the modal
     device's share >= DEVICE_SHARE. Null modal traits are left out.
 Checking - :func:`rule_holds` re-evaluates a (name, rule) pair on a profile with the same code:
-    catalogue personas re-run their condition; fallback names must claim the profile's
-    strongest trait in the right direction.
+    catalogue personas re-run their condition; a fallback name must still be one Rule 3 gives
+    the profile (its strongest trait in the right direction, its age band and gender word, its
+    location and second trait when they are part of it).
 """
 
 from __future__ import annotations
@@ -234,7 +235,8 @@ def _trait(metric: str, value: float) -> str:
     return f"{'High' if value > AVERAGE else 'Low'}-{LABELS[metric]}"
 
 
-def _fallback(profile: Mapping[str, Any], taken: set[str]) -> tuple[str, str]:
+def _fallback_options(profile: Mapping[str, Any]) -> tuple[list[str], str]:
+    """The names Rule 3 may give `profile`, in order of preference, and the rule text."""
     gender, share = _text(profile, "modal_gender"), _num(profile, "modal_gender_share")
     people = f"{gender}s" if gender and share is not None and share >= MAJORITY_SHARE else "Users"
     who = " ".join(filter(None, [_text(profile, "modal_age_band"), people]))
@@ -247,7 +249,11 @@ def _fallback(profile: Mapping[str, Any], taken: set[str]) -> tuple[str, str]:
         lead, rule = "Typical", _TYPICAL_RULE
     second = _trait(*devs[1]) if len(devs) > 1 else None
     options = [[lead, who], [lead, location, who], [lead, second, location, who]]
-    names = [" ".join(filter(None, words)) for words in options]
+    return [" ".join(filter(None, words)) for words in options], rule
+
+
+def _fallback(profile: Mapping[str, Any], taken: set[str]) -> tuple[str, str]:
+    names, rule = _fallback_options(profile)
     for name in names:
         if name not in taken:
             return name, rule
@@ -351,16 +357,23 @@ def rule_holds(segment_name: str, persona_rule: str, profile: Mapping[str, Any])
     """Whether the rule behind ``segment_name`` is true of ``profile`` (e.g. a mart row).
 
     Catalogue personas: the rule text must be the persona's and its condition must hold.
-    Fallback names: the named metric must be the profile's strongest trait and the name must
-    start with its direction and label (e.g. "High-CTR"); "Typical" needs no deviating index.
+    Fallback names: the named metric must be the profile's strongest trait ("Typical": no
+    deviating index), and the name must be one Rule 3 gives the profile today, so that every
+    word of it is still true (e.g. "High-CTR 25-34 Males": CTR is the strongest trait and above
+    100, 25-34 the modal age band, and at least MAJORITY_SHARE are male).
     """
     if segment_name in _BY_NAME:
         persona = _BY_NAME[segment_name]
         return persona_rule == persona.rule and persona.holds(profile)
     devs = _deviations(profile)
     if persona_rule == _TYPICAL_RULE:
-        return not devs and segment_name.startswith("Typical ")
-    match = _FALLBACK.match(persona_rule)
-    if match is None or not devs or devs[0][0] != match.group(1):
-        return False
-    return segment_name.startswith(f"{_trait(*devs[0])} ")
+        if devs:
+            return False
+    else:
+        match = _FALLBACK.match(persona_rule)
+        if match is None or not devs or devs[0][0] != match.group(1):
+            return False
+    names, _ = _fallback_options(profile)
+    numbered = re.fullmatch(rf"{re.escape(names[-1])} ([2-9]|[1-9][0-9]+)", segment_name)
+    return segment_name in names or numbered is not None
+
