@@ -23,7 +23,8 @@ from segmentation.clustering import (
     SegmentModel,
     fit_segments,
 )
-from segmentation.naming import name_segments
+from segmentation.naming import caveat as naming_caveat
+from segmentation.naming import name_segments, with_note
 
 logger = logging.getLogger(__name__)
 
@@ -294,8 +295,41 @@ def fit_run(
     return frame[list(HISTORY_DTYPES)].astype(HISTORY_DTYPES)
 
 
-def name_personas(profiles, previous=None) -> pd.DataFrame:
+PERSONA_COLUMNS: tuple[str, ...] = (
+    "segment_id",
+    "segment_name",
+    "name_qualifier",
+    "description",
+    "persona_rule",
+    "is_unstable",
+)
+
+
+def name_personas(profiles, trust, unstable_jaccard: float, previous=None) -> pd.DataFrame:
     """int_segment_personas: names and descriptions from the (small) segment profiles; a
-    segment keeps its previous name while that name's rule still holds."""
+    segment keeps its previous name while that name's rule still holds. `trust` holds each
+    segment's ``structure_verdict`` and ``segment_stability_jaccard`` (int_segment_centroids):
+    the name's qualifier, the description's caution and ``is_unstable`` come from them
+    (segmentation.naming.caveat)."""
     earlier = previous.df() if previous is not None else None
-    return name_segments(profiles.df(), previous=earlier)
+    named = name_segments(profiles.df(), previous=earlier)
+    runs = trust.df().drop_duplicates("segment_id").set_index("segment_id")
+    caveats = [
+        naming_caveat(
+            str(runs.loc[segment_id, "structure_verdict"]),
+            _float_or_none(runs.loc[segment_id, "segment_stability_jaccard"]),
+            unstable_jaccard,
+        )
+        for segment_id in named["segment_id"]
+    ]
+    # "str", not object: a column of nulls only must still be text (VARCHAR) in DuckDB.
+    named["name_qualifier"] = pd.Series([c.qualifier for c in caveats], dtype="str")
+    named["description"] = [
+        with_note(text, c.note) for text, c in zip(named["description"], caveats, strict=True)
+    ]
+    named["is_unstable"] = pd.Series([c.is_unstable for c in caveats], dtype="bool")
+    return named[list(PERSONA_COLUMNS)]
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)

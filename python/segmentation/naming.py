@@ -63,9 +63,22 @@ Rule 4 - description. For weekend hours, weekday hours, likes and reactions, cli
     "predominantly male/female" when its share >= MAJORITY_SHARE else "mixed gender"; "age
     group <band>"; "income level <band>"; and "device usage mostly <device>" when the modal
     device's share >= DEVICE_SHARE. Null modal traits are left out.
+Rule 6 - caveats. A name describes a segment's profile; it does not say the segment is a real
+    group. :func:`caveat` turns the run's structure verdict (segmentation.quality) and the
+    segment's stability into the words shown with the name wherever it appears:
+    - qualifier (in brackets after the name, :func:`label`), in this order: "weak structure"
+      (verdict weak) or "no structure found" (verdict none), then "unstable" (stability
+      Jaccard < var unstable_jaccard) or "stability unknown" (stability not measured); none
+      for a strong, stable segment;
+    - note (appended to the description): "Caution (structure verdict <v>): <advice>." with
+      README's advice for the verdict (:data:`VERDICT_ADVICE`), "Unstable (stability <j> <
+      <threshold>): don't build a campaign on this segment.", "Stability not measured.".
+    :func:`run_caveat` says the same of the whole segmentation in one line.
+    The plain ``segment_name`` carries no qualifier: it is what Rule 5 keeps across runs.
 Checking - :func:`rule_holds` re-evaluates a (name, rule) pair on a profile with the same code:
-    catalogue personas re-run their condition; fallback names must claim the profile's
-    strongest trait in the right direction.
+    catalogue personas re-run their condition; a fallback name must still be one Rule 3 gives
+    the profile (its strongest trait in the right direction, its age band and gender word, its
+    location and second trait when they are part of it).
 """
 
 from __future__ import annotations
@@ -234,7 +247,8 @@ def _trait(metric: str, value: float) -> str:
     return f"{'High' if value > AVERAGE else 'Low'}-{LABELS[metric]}"
 
 
-def _fallback(profile: Mapping[str, Any], taken: set[str]) -> tuple[str, str]:
+def _fallback_options(profile: Mapping[str, Any]) -> tuple[list[str], str]:
+    """The names Rule 3 may give `profile`, in order of preference, and the rule text."""
     gender, share = _text(profile, "modal_gender"), _num(profile, "modal_gender_share")
     people = f"{gender}s" if gender and share is not None and share >= MAJORITY_SHARE else "Users"
     who = " ".join(filter(None, [_text(profile, "modal_age_band"), people]))
@@ -247,7 +261,11 @@ def _fallback(profile: Mapping[str, Any], taken: set[str]) -> tuple[str, str]:
         lead, rule = "Typical", _TYPICAL_RULE
     second = _trait(*devs[1]) if len(devs) > 1 else None
     options = [[lead, who], [lead, location, who], [lead, second, location, who]]
-    names = [" ".join(filter(None, words)) for words in options]
+    return [" ".join(filter(None, words)) for words in options], rule
+
+
+def _fallback(profile: Mapping[str, Any], taken: set[str]) -> tuple[str, str]:
+    names, rule = _fallback_options(profile)
     for name in names:
         if name not in taken:
             return name, rule
@@ -351,16 +369,107 @@ def rule_holds(segment_name: str, persona_rule: str, profile: Mapping[str, Any])
     """Whether the rule behind ``segment_name`` is true of ``profile`` (e.g. a mart row).
 
     Catalogue personas: the rule text must be the persona's and its condition must hold.
-    Fallback names: the named metric must be the profile's strongest trait and the name must
-    start with its direction and label (e.g. "High-CTR"); "Typical" needs no deviating index.
+    Fallback names: the named metric must be the profile's strongest trait ("Typical": no
+    deviating index), and the name must be one Rule 3 gives the profile today, so that every
+    word of it is still true (e.g. "High-CTR 25-34 Males": CTR is the strongest trait and above
+    100, 25-34 the modal age band, and at least MAJORITY_SHARE are male).
     """
     if segment_name in _BY_NAME:
         persona = _BY_NAME[segment_name]
         return persona_rule == persona.rule and persona.holds(profile)
     devs = _deviations(profile)
     if persona_rule == _TYPICAL_RULE:
-        return not devs and segment_name.startswith("Typical ")
-    match = _FALLBACK.match(persona_rule)
-    if match is None or not devs or devs[0][0] != match.group(1):
-        return False
-    return segment_name.startswith(f"{_trait(*devs[0])} ")
+        if devs:
+            return False
+    else:
+        match = _FALLBACK.match(persona_rule)
+        if match is None or not devs or devs[0][0] != match.group(1):
+            return False
+    names, _ = _fallback_options(profile)
+    numbered = re.fullmatch(rf"{re.escape(names[-1])} ([2-9]|[1-9][0-9]+)", segment_name)
+    return segment_name in names or numbered is not None
+
+
+# --- Rule 6: caveats ------------------------------------------------------------------------
+
+#: What each structure verdict means for the segments: README's "what to do" column.
+VERDICT_ADVICE: dict[str, str] = {
+    "strong": "the segments are real groups; target them",
+    "weak": "some structure; treat segments as useful slices, not types",
+    "none": (
+        "the segments are an arbitrary cut of a continuum: use them as convenient bins, "
+        "or use declarative segments"
+    ),
+}
+#: The words a verdict adds to every name (a strong verdict adds none).
+VERDICT_QUALIFIERS: dict[str, str | None] = {
+    "strong": None,
+    "weak": "weak structure",
+    "none": "no structure found",
+}
+UNSTABLE_QUALIFIER = "unstable"
+UNMEASURED_QUALIFIER = "stability unknown"
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """What to say with a segment's name: see Rule 6."""
+
+    is_unstable: bool
+    qualifier: str | None
+    note: str | None
+
+
+def caveat(verdict: str, stability_jaccard: float | None, unstable_jaccard: float) -> Caveat:
+    """The caveat of a segment from its run's structure verdict and its stability (Rule 6)."""
+    if verdict not in VERDICT_ADVICE:
+        raise ValueError(f"unknown structure verdict {verdict!r} (known: strong, weak, none)")
+    measured = stability_jaccard is not None and not math.isnan(stability_jaccard)
+    unstable = measured and stability_jaccard < unstable_jaccard  # type: ignore[operator]
+    words, notes = [], []
+    if VERDICT_QUALIFIERS[verdict]:
+        words.append(VERDICT_QUALIFIERS[verdict])
+        notes.append(f"Caution (structure verdict {verdict}): {VERDICT_ADVICE[verdict]}.")
+    if unstable:
+        words.append(UNSTABLE_QUALIFIER)
+        notes.append(
+            f"Unstable (stability {stability_jaccard:.2f} < {unstable_jaccard:g}): "
+            "don't build a campaign on this segment."
+        )
+    elif not measured:
+        words.append(UNMEASURED_QUALIFIER)
+        notes.append("Stability not measured.")
+    return Caveat(bool(unstable), ", ".join(words) or None, " ".join(notes) or None)
+
+
+def label(segment_name: str, qualifier: str | None) -> str:
+    """The name as shown to people: ``Active Explorers (no structure found, unstable)``."""
+    return f"{segment_name} ({qualifier})" if qualifier else segment_name
+
+
+def with_note(description: str | None, note: str | None) -> str | None:
+    """A description followed by the caveat's note."""
+    if not note:
+        return description
+    return f"{description}. {note}" if description else note
+
+
+def run_caveat(verdict: str, segments: int, unstable: int, unmeasured: int = 0) -> str | None:
+    """One line on the whole segmentation for `make build`'s summary and the report, or None
+    when the verdict is strong and every segment is stable (Rule 6)."""
+    if verdict not in VERDICT_ADVICE:
+        raise ValueError(f"unknown structure verdict {verdict!r} (known: strong, weak, none)")
+    parts = []
+    if VERDICT_QUALIFIERS[verdict]:
+        parts.append(
+            f"Caution: {VERDICT_ADVICE[verdict]} (structure verdict {verdict}; "
+            f'names say "{VERDICT_QUALIFIERS[verdict]}").'
+        )
+    if unstable:
+        parts.append(
+            f"{unstable} of {segments} segments are unstable: don't build a campaign on an "
+            "unstable segment."
+        )
+    if unmeasured:
+        parts.append(f"The stability of {unmeasured} of {segments} segments was not measured.")
+    return " ".join(parts) or None

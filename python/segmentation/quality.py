@@ -13,11 +13,15 @@ Rules (README "Reading the verdict" repeats them for users):
   structure between features goes. With s the silhouette of the real fit and m, sd the mean and
   standard deviation of the null silhouettes:
   **strong** when s - m >= 0.15 and s >= 0.25 and z = (s - m) / sd >= 3;
-  **weak** when s - m >= 0.03 and z >= 2; **none** otherwise.
+  **weak** when s - m >= 0.03 and z >= 2; **none** otherwise (also when s, m or sd is unknown).
+  sd is taken as at least 0.001 (:data:`MIN_NULL_STD`), so that z stays finite when every
+  shuffled copy scores the same; this never changes the verdict (a verdict above none needs
+  s - m >= 0.03, i.e. z >= 30 at that floor). :func:`classify` applies these rules.
 - **Stability**: `subsamples` refits on seeded 80% subsamples. For each, the adjusted Rand index
   between its labels and the full fit's labels on the same rows; the mean is the segmentation's
   stability. Per segment: the Jaccard index between the segment's rows and the best-matching
-  refit segment, averaged over refits. A segment below 0.75 is flagged unstable.
+  refit segment, averaged over refits. A segment below var `unstable_jaccard` (default 0.75) is
+  flagged unstable (segmentation.naming.caveat, with what that means for its name).
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ STRONG_SILHOUETTE = 0.25
 STRONG_Z = 3.0
 WEAK_GAIN = 0.03
 WEAK_Z = 2.0
-UNSTABLE_JACCARD = 0.75
+MIN_NULL_STD = 1e-3
 SILHOUETTE_SAMPLE = 3000
 
 
@@ -153,15 +157,21 @@ def structure_verdict(
         null.append(silhouette(null_model.transform(shuffled), null_model.labels, random_seed))
     mean = float(np.nanmean(null)) if null else float("nan")
     std = float(np.nanstd(null, ddof=1)) if draws > 1 else 0.0
-    gain = real - mean
-    z = gain / max(std, 1e-3)
+    return classify(real, mean, std)
+
+
+def classify(real: float, null_mean: float, null_std: float) -> Verdict:
+    """The verdict for silhouette `real` against shuffled copies scoring `null_mean` +- `null_std`
+    (the rules in the module docstring and README 'Reading the verdict')."""
+    gain = real - null_mean
+    z = gain / float(np.maximum(null_std, MIN_NULL_STD))  # NaN stays NaN: verdict none
     if gain >= STRONG_GAIN and real >= STRONG_SILHOUETTE and z >= STRONG_Z:
         verdict = "strong"
     elif gain >= WEAK_GAIN and z >= WEAK_Z:
         verdict = "weak"
     else:
         verdict = "none"
-    return Verdict(verdict, real, mean, std, float(z))
+    return Verdict(verdict, real, null_mean, null_std, float(z))
 
 
 def best_match_jaccard(reference: np.ndarray, other: np.ndarray, k: int) -> np.ndarray:

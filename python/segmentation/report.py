@@ -27,6 +27,8 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from segmentation.naming import label as naming_label
+from segmentation.naming import run_caveat
 from segmentation.outputs import OutputFolderError, claim
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -95,6 +97,30 @@ BEHAVIOURS = (
 def label(name: str) -> str:
     """A metric's or trait's display name."""
     return METRIC_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def shown_name(segment: Mapping[str, Any]) -> str:
+    """A segment's name as the report shows it: with its qualifier in brackets (naming Rule 6),
+    e.g. "Active Explorers (no structure found, unstable)"."""
+    return naming_label(segment["segment_name"], segment.get("name_qualifier"))
+
+
+def segmentation_caveat(data: ReportData) -> str | None:
+    """The line on the whole segmentation shown above the charts (naming Rule 6), or None."""
+    verdicts = {s.get("structure_verdict") for s in data.segments} - {None}
+    if len(verdicts) != 1:
+        return None
+    unmeasured = sum(
+        1
+        for s in data.segments
+        if s.get("stability_jaccard") is None or math.isnan(s["stability_jaccard"])
+    )
+    return run_caveat(
+        verdicts.pop(),
+        len(data.segments),
+        sum(1 for s in data.segments if s.get("is_unstable")),
+        unmeasured if any("stability_jaccard" in s for s in data.segments) else 0,
+    )
 
 
 def colour(position: int) -> str:
@@ -266,9 +292,10 @@ def heatmap_svg(
     columns: Sequence[str],
     values: Mapping[tuple[str, str], float],
     description: str = "interest lift heatmap",
+    left: int = 190,
 ) -> Markup:
     """A grid of lifts (row = segment, column = interest); empty cells where no value."""
-    cell_w, cell_h, left, header = 58, 34, 190, 150
+    cell_w, cell_h, header = 58, 34, 150
     width = left + cell_w * len(columns) + 130
     height = header + cell_h * len(rows) + 10
     body = []
@@ -432,15 +459,22 @@ def _histogram_format(attribute: str) -> Callable[[float], str]:
     return lambda v: f"{v:.1f} h"
 
 
+def label_room(names: Sequence[str], minimum: int) -> int:
+    """Pixels for right-aligned chart labels of `names` (13px text, ~7px a character)."""
+    return max([minimum, *(16 + 7 * len(name) for name in names)])
+
+
 def segment_sizes_chart(data: ReportData) -> Markup:
     total = sum(s["users"] for s in data.segments) or 1
+    names = [shown_name(s) for s in data.segments]
+    room = label_room(names, 190)
     return bar_chart_svg(
-        [(s["segment_name"], float(s["users"])) for s in data.segments],
+        [(name, float(s["users"])) for name, s in zip(names, data.segments, strict=True)],
         value_text=lambda v: f"{v:,.0f} users ({v / total:.1%})",
         colours=[colour(i) for i in range(len(data.segments))],
         description="Users per segment",
-        width=760,
-        label_width=190,
+        width=570 + room,
+        label_width=room,
         bar_height=26,
     )
 
@@ -456,7 +490,7 @@ def radar_chart(data: ReportData) -> Markup | None:
         by_segment.setdefault(m["segment_id"], {})[m["metric_name"]] = m["metric_index"]
     series = [
         (
-            s["segment_name"],
+            shown_name(s),
             [by_segment.get(s["segment_id"], {}).get(a) for a in axes_names],
             colour(i),
         )
@@ -493,7 +527,7 @@ def radar_axes(data: ReportData) -> list[dict[str, str]]:
 def interest_heatmap(data: ReportData) -> Markup | None:
     if not data.interests:
         return None
-    names = {s["segment_id"]: s["segment_name"] for s in data.segments}
+    names = {s["segment_id"]: shown_name(s) for s in data.segments}
     popularity: dict[str, float] = {}
     for row in data.interests:
         popularity[row["interest_name"]] = row["share_of_population"]
@@ -501,7 +535,9 @@ def interest_heatmap(data: ReportData) -> Markup | None:
     rows = [names[s["segment_id"]] for s in data.segments if any(
         i["segment_id"] == s["segment_id"] for i in data.interests)]  # fmt: skip
     values = {(names[i["segment_id"]], i["interest_name"]): i["lift"] for i in data.interests}
-    return heatmap_svg(rows, columns, values, description="Interest lift by segment")
+    return heatmap_svg(
+        rows, columns, values, description="Interest lift by segment", left=label_room(rows, 190)
+    )
 
 
 def distribution_charts(data: ReportData, attributes: Sequence[str]) -> list[dict[str, Any]]:
@@ -560,6 +596,7 @@ def segment_cards(data: ReportData) -> list[dict[str, Any]]:
                 "id": segment_id,
                 "name": segment["segment_name"],
                 "colour": colour(position),
+                "qualifier": segment.get("name_qualifier"),
                 "description": segment.get("description"),
                 "users": f"{segment['users']:,}",
                 "share": _share(segment["share"]),
@@ -568,7 +605,7 @@ def segment_cards(data: ReportData) -> list[dict[str, Any]]:
                 "indexes": index_bars_svg(
                     [(label(m["metric_name"]), m["metric_index"]) for m in metrics],
                     colour(position),
-                    description=f"{segment['segment_name']}: indexes against the population",
+                    description=f"{shown_name(segment)}: indexes against the population",
                 )
                 if metrics
                 else None,
@@ -652,7 +689,7 @@ def quality_section(data: ReportData) -> dict[str, Any] | None:
                 }
             )
     elif "segment_id" in columns and rows:
-        names = {s["segment_id"]: s["segment_name"] for s in data.segments}
+        names = {s["segment_id"]: shown_name(s) for s in data.segments}
         for column in columns:
             values = [r[column] for r in rows]
             if column == "segment_id" or not all(_is_number(v) for v in values):
@@ -669,8 +706,8 @@ def quality_section(data: ReportData) -> dict[str, Any] | None:
                         value_text=_figure,
                         colours=[PALETTE[6]],
                         description=f"{label(column)} by segment",
-                        width=560,
-                        label_width=190,
+                        width=370 + label_room([name for name, _ in items], 190),
+                        label_width=label_room([name for name, _ in items], 190),
                         bar_height=18,
                     ),
                 }
@@ -692,9 +729,10 @@ def report_context(data: ReportData) -> dict[str, Any]:
         "published_at": str(data.publication.get("published_at", "unknown"))[:19],
         "suppressed_segments": data.publication.get("suppressed_segments") or 0,
         "total_users": f"{total_users:,}",
+        "caveat": segmentation_caveat(data),
         "segment_count": len(data.segments),
         "legend": [
-            {"name": s["segment_name"], "colour": colour(i), "position": i}
+            {"name": shown_name(s), "colour": colour(i), "position": i}
             for i, s in enumerate(data.segments)
             if s["segment_id"] in radar_segments
         ],

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 
+from segmentation.naming import label, run_caveat
+
 DEFAULT_DATABASE = "warehouse/segmentation.duckdb"
 
 
@@ -26,6 +28,7 @@ def segment_table(connection: duckdb.DuckDBPyConnection) -> str:
         select
             segment_id,
             segment_name,
+            name_qualifier,
             users,
             share,
             modal_age_band,
@@ -55,14 +58,14 @@ def segment_table(connection: duckdb.DuckDBPyConnection) -> str:
     cells = [
         (
             str(row[0]),
-            row[1],
-            f"{row[2]:,}",
-            f"{row[3]:.1%}",
-            row[4],
+            label(row[1], row[2]),
+            f"{row[3]:,}",
+            f"{row[4]:.1%}",
             row[5],
             row[6],
-            *(f"{value:.0f}" if value is not None else "-" for value in row[7:10]),
-            f"{row[10]:.2f}" if row[10] is not None else "-",
+            row[7],
+            *(f"{value:.0f}" if value is not None else "-" for value in row[8:11]),
+            f"{row[11]:.2f}" if row[11] is not None else "-",
         )
         for row in rows
     ]
@@ -89,12 +92,23 @@ def run_summary(connection: duckdb.DuckDBPyConnection) -> str:
     if not run:
         return "No fitted run yet."
     k, reason, verdict, real, null, z, ari, fit_rows, input_rows = run[0]
-    return (
+    text = (
         f"Run: {k} segments fitted on {fit_rows:,} of {input_rows:,} users ({reason}).\n"
         f"Structure verdict: {verdict.upper()} (silhouette {real:.3f} vs {null:.3f} on "
         f"structureless data, z = {z:.1f}); stability: mean ARI {ari:.2f} over refits on 80% "
         "subsamples. See README 'Reading the verdict'."
     )
+    return text + "".join(f"\n{line}" for line in [segments_caveat(connection)] if line)
+
+
+def segments_caveat(connection: duckdb.DuckDBPyConnection) -> str | None:
+    """What the names' qualifiers mean for the segments in dim_segments (naming Rule 6)."""
+    verdict, segments, unstable, unmeasured = connection.sql(
+        "select any_value(structure_verdict), count(*), count(*) filter (where is_unstable), "
+        "count(*) filter (where stability_jaccard is null or isnan(stability_jaccard)) "
+        "from dim_segments"
+    ).fetchall()[0]
+    return run_caveat(verdict, segments, unstable, unmeasured) if segments else None
 
 
 def main(argv: list[str] | None = None) -> int:

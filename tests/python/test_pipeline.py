@@ -10,8 +10,8 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from conftest import PEER_NOTEBOOK, REAL_EXPORT, require_shared, run_dbt
+from readme_spec import name_is_true, qualifier
 from segmentation.generator import write
-from segmentation.naming import rule_holds
 
 pytestmark = pytest.mark.dbt
 
@@ -38,10 +38,30 @@ def test_demo_segments_have_the_configured_count_and_unique_names(demo_build):
 
 @pytest.mark.parametrize("build", ["demo_build", "real_export_build"])
 def test_every_persona_name_is_true_to_the_published_numbers(build, request):
+    """README's reading of each name (tests/python/readme_spec.py, not the naming code) holds
+    on the numbers dim_segments publishes, and each name says what the verdict calls for."""
     result = request.getfixturevalue(build)
     segments = result.frame("select * from dim_segments")
+    assert segments["segment_name"].is_unique
     for profile in segments.to_dict("records"):
-        assert rule_holds(profile["segment_name"], profile["persona_rule"], profile), profile
+        assert name_is_true(profile["segment_name"], profile["persona_rule"], profile), profile
+        expected = qualifier(profile["structure_verdict"], profile["stability_jaccard"])
+        assert profile["name_qualifier"] == expected, profile
+
+
+def test_real_export_names_say_there_is_no_structure(real_export_build):
+    """README: on the real export the verdict is none and all five segments are unstable, so
+    every name reads "... (no structure found, unstable)"."""
+    segments = real_export_build.frame("select * from dim_segments")
+    assert set(segments["structure_verdict"]) == {"none"}
+    assert (segments["stability_jaccard"] < 0.75).all() and segments["is_unstable"].all()
+    assert set(segments["name_qualifier"]) == {"no structure found, unstable"}
+    recommendations = real_export_build.frame("select recommendation from segment_recommendations")
+    assert (
+        recommendations["recommendation"]
+        .str.startswith("Caution: no structure found, unstable. ")
+        .all()
+    )
 
 
 def test_indexes_and_medians_match_a_recomputation(demo_build):

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from readme_spec import qualifier
 from test_publish import CampaignBuild, build_campaigns
 
 pytestmark = pytest.mark.dbt
@@ -40,13 +41,18 @@ def users(build) -> pd.DataFrame:
 
 
 def test_one_recommendation_per_segment(build, recommendations):
-    segments = build.result.frame("select segment_id, segment_name, users from dim_segments")
+    segments = build.result.frame(
+        "select segment_id, segment_name, name_qualifier, users from dim_segments"
+    )
     assert sorted(recommendations.index) == sorted(segments["segment_id"])
     joined = segments.merge(
         recommendations.reset_index(), on="segment_id", suffixes=("", "_recommended")
     )
     assert (joined["segment_name"] == joined["segment_name_recommended"]).all()
     assert (joined["users"] == joined["users_recommended"]).all()
+    pd.testing.assert_series_equal(
+        joined["name_qualifier"], joined["name_qualifier_recommended"], check_names=False
+    )
 
 
 def test_schedule_follows_the_weekday_and_weekend_indexes(build, recommendations):
@@ -124,15 +130,22 @@ def test_reachable_users_are_the_audiences(build, recommendations):
     assert recommendations["share_of_reachable_users"].sum() == pytest.approx(1)
 
 
-def test_the_sentence_states_the_numbers(recommendations):
-    for _, row in recommendations.iterrows():
+def test_the_sentence_states_the_numbers(build, recommendations):
+    segments = build.result.frame("select * from dim_segments").set_index("segment_id")
+    for segment_id, row in recommendations.iterrows():
         text = row["recommendation"]
         schedule = (
             "Schedule all week"
             if row["schedule_on"] == "all week"
             else f"Schedule on {row['schedule_on']}"
         )
-        assert text.startswith(schedule + "; ")
+        # README "Names carry the verdict": a qualified name's sentence starts with a caution.
+        words = qualifier(
+            segments.loc[segment_id, "structure_verdict"],
+            segments.loc[segment_id, "stability_jaccard"],
+        )
+        caution = f"Caution: {words}. " if words else ""
+        assert text.startswith(caution + schedule + "; ")
         assert (
             f"target {row['target_device_usage']} (index {row['target_device_usage_index']:.0f})"
             in text

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from conftest import PROJECT_DIR
+from readme_spec import qualifier
 from segmentation.report import (
     PALETTE,
     ReportData,
@@ -282,6 +283,64 @@ def test_a_segment_below_the_privacy_floor_shows_no_demographics():
     assert "Below the privacy floor" in card
     assert "Female" not in card and "Description of" not in card
     assert "1 segment(s) below the privacy floor" in html
+
+
+def with_trust(data: ReportData, verdict: str, jaccards: list[float | None]) -> ReportData:
+    """The sample segments with a verdict, stabilities and README's qualifiers."""
+    for segment, jaccard in zip(data.segments, jaccards, strict=True):
+        segment |= {
+            "structure_verdict": verdict,
+            "stability_jaccard": jaccard,
+            "is_unstable": jaccard is not None and jaccard < 0.75,
+            "name_qualifier": qualifier(verdict, jaccard),
+        }
+    return data
+
+
+def test_names_carry_their_qualifier_everywhere_they_are_shown():
+    data = with_trust(sample_data(), "none", [0.5, 0.9, 0.6])
+    html = render_report(data)
+    night = "Night Owls (no structure found)"
+    owls = "Weekend &lt;Warriors&gt; (no structure found, unstable)"
+    # Sizes chart, radar legend and series, heatmap, card: each shows the qualified name.
+    assert html.count(f">{night}</text>") >= 2  # sizes chart, heatmap
+    assert f"{owls}</text>" in html
+    assert re.search(rf"{re.escape(night)}</button>", html)
+    assert 'Night Owls <span class="qualifier">(no structure found)</span></h3>' in html
+    banner = re.search(r'<p class="caveat" role="note">(.*?)</p>', html, re.S).group(1)
+    assert "Caution: the segments are an arbitrary cut of a continuum" in banner
+    assert "2 of 3 segments are unstable" in banner
+
+
+@pytest.mark.parametrize(
+    ("verdict", "jaccards", "banner"),
+    [
+        ("strong", [0.9, 0.8, 0.75], None),
+        ("strong", [0.9, 0.8, 0.7], "1 of 3 segments are unstable"),
+        ("weak", [0.9, 0.8, 0.75], "names say &#34;weak structure&#34;"),
+        ("strong", [0.9, 0.8, None], "The stability of 1 of 3 segments was not measured."),
+    ],
+)
+def test_the_banner_follows_the_verdict_and_stability(verdict, jaccards, banner):
+    html = render_report(with_trust(sample_data(), verdict, jaccards))
+    assert ('class="caveat"' in html) is (banner is not None)
+    if banner:
+        assert banner in html
+
+
+def test_a_serving_database_without_qualifiers_shows_plain_names():
+    html = render_report(sample_data())
+    assert 'class="caveat"' not in html and 'class="qualifier"' not in html
+    assert ">Night Owls</text>" in html
+
+
+def test_long_names_get_room_in_the_charts():
+    data = with_trust(sample_data(), "none", [0.5, 0.5, 0.5])
+    html = render_report(data)
+    longest = "Weekend <Warriors> (no structure found, unstable)"
+    sizes = re.search(r'<svg class="chart" data-chart="bar".*?</svg>', html, re.S).group(0)
+    first_bar = shapes(sizes, "rect", "bar")[0]
+    assert float(first_bar.get("x")) >= 7 * len(longest)
 
 
 def _serving_database(path: Path, with_quality: bool) -> Path:

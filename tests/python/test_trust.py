@@ -3,13 +3,27 @@ scoring with a stored model. Unit tests of segmentation.quality / .identity, the
 
 from __future__ import annotations
 
+from html import escape
+
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from sklearn.metrics import adjusted_rand_score
 
-from conftest import REAL_EXPORT, require_shared, run_dbt
-from segmentation import identity, quality
+from conftest import PROJECT_DIR, REAL_EXPORT, require_shared, run_dbt
+from readme_spec import (
+    PERSONAS,
+    TRAIT_LABELS,
+    condition_holds,
+    name_is_true,
+    people,
+    persona_rule,
+    qualifier,
+    strongest_traits,
+)
+from segmentation import identity, quality, report, summary
 from segmentation.clustering import fit_segments
 from segmentation.generator import write
 
@@ -56,6 +70,72 @@ def test_verdict_separates_structure_from_noise(data, expected):
     model = fit_segments(matrix, columns, columns, k, "kmeans", 42, 4)
     verdict = quality.structure_verdict(matrix, columns, columns, model, "kmeans", 42, 4, draws=4)
     assert verdict.verdict in expected, verdict
+
+
+# README "Reading the verdict": strong when s − m ≥ 0.15, s ≥ 0.25 and (s − m)/sd ≥ 3; weak when
+# s − m ≥ 0.03 and (s − m)/sd ≥ 2; none otherwise. The values below are exact in binary floating
+# point where a case sits exactly on a boundary (checked by the first test).
+VERDICT_CASES = [
+    # (s, m, sd, verdict, what is on or near a boundary)
+    (0.4375, 0.25, 0.0625, "strong", "z exactly 3"),
+    (0.4375, 0.25, 0.0626, "weak", "z just below 3"),
+    (0.25, 0.0625, 0.0625, "strong", "s exactly 0.25 (and z exactly 3)"),
+    (0.2499, 0.0624, 0.01, "weak", "s just below 0.25"),
+    (0.3, 0.15, 0.01, "strong", "s - m exactly 0.15"),
+    (0.2999, 0.15, 0.01, "weak", "s - m just below 0.15"),
+    (0.9, 0.5, 0.2, "weak", "s - m and s pass strong, z exactly 2 only weak"),
+    (0.03, 0.0, 0.015, "weak", "s - m exactly 0.03, z exactly 2"),
+    (0.0299, 0.0, 0.01, "none", "s - m just below 0.03"),
+    (0.5, 0.375, 0.0625, "weak", "z exactly 2"),
+    (0.5, 0.375, 0.0626, "none", "z just below 2"),
+    (0.112, 0.113, 0.004, "none", "the real export: s below m"),
+    (0.3, 0.25, 0.0, "weak", "sd 0: z stays finite and the verdict is unchanged"),
+    (float("nan"), 0.1, 0.01, "none", "s unknown"),
+    (0.5, float("nan"), 0.01, "none", "m unknown"),
+    (0.5, 0.1, float("nan"), "none", "sd unknown"),
+]
+
+
+def test_verdict_boundary_cases_are_exact():
+    assert 0.4375 - 0.25 == 0.1875 and 0.1875 / 0.0625 == 3
+    assert 0.25 - 0.0625 == 0.1875
+    assert 0.3 - 0.15 == 0.15 and 0.2999 - 0.15 < 0.15
+    assert 0.03 - 0.0 == 0.03 and 0.03 / 0.015 == 2
+    assert 0.5 - 0.375 == 0.125 and 0.125 / 0.0625 == 2
+    assert 0.9 - 0.5 == 0.4 and 0.4 / 0.2 == 2
+
+
+@pytest.mark.parametrize(("s", "m", "sd", "expected", "case"), VERDICT_CASES)
+def test_verdict_at_and_around_readmes_thresholds(s, m, sd, expected, case):
+    verdict = quality.classify(s, m, sd)
+    assert verdict.verdict == expected, case
+    assert (verdict.silhouette, verdict.null_silhouette_mean) == pytest.approx((s, m), nan_ok=True)
+
+
+def test_z_score_is_gain_over_sd_with_sd_at_least_a_thousandth():
+    assert quality.classify(0.4375, 0.25, 0.0625).z_score == 3.0
+    assert quality.classify(0.3, 0.25, 0.0).z_score == pytest.approx(50.0)
+    assert quality.classify(0.3, 0.25, 0.0005).z_score == pytest.approx(50.0)
+    assert quality.classify(0.3, 0.25, 0.002).z_score == pytest.approx(25.0)
+    assert np.isnan(quality.classify(0.3, 0.25, float("nan")).z_score)
+
+
+def test_structure_verdict_reports_its_inputs(monkeypatch):
+    """structure_verdict hands the real silhouette and the null mean and sd to classify."""
+    matrix = blobs()
+    model = fit_segments(matrix, ["x", "y"], ["x", "y"], 4, "kmeans", 42, 4)
+    seen = []
+    monkeypatch.setattr(quality, "classify", lambda *args: seen.append(args) or args)
+    quality.structure_verdict(matrix, ["x", "y"], ["x", "y"], model, "kmeans", 42, 4, draws=3)
+    ((real, mean, sd),) = seen
+    expected = quality.silhouette(model.transform(matrix), model.predict(matrix), 42)
+    assert real == pytest.approx(expected)
+    assert 0 < mean < real and sd > 0
+
+
+def test_unstable_jaccard_default_is_readmes():
+    settings = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    assert settings["vars"]["unstable_jaccard"] == 0.75
 
 
 def test_stability_is_high_for_clear_clusters_and_flags_noise():
@@ -218,3 +298,102 @@ def test_same_input_and_settings_give_identical_results(planted_data):
         )
     pd.testing.assert_frame_equal(outputs[0][0], outputs[1][0])
     pd.testing.assert_frame_equal(outputs[0][1], outputs[1][1])
+
+
+@pytest.mark.dbt
+def test_structureless_data_gets_names_that_say_so(tmp_path, monkeypatch, capsys):
+    """Issue 13, 6: on data with no structure, every place that shows a name says so, in
+    README's words ("Names carry the verdict")."""
+    export = tmp_path / "structureless.csv"
+    write(3_000, export, seed=11, personas="none")
+    result = run_dbt(tmp_path / "dbt", variables={"user_profiles_path": str(export), **FAST})
+    assert result.ok, result.output[-5000:]
+    assert result.query("select structure_verdict from segmentation_runs") == [("none",)]
+
+    segments = result.frame("select * from dim_segments order by segment_id")
+    assert len(segments) == 5
+    labels = []
+    for row in segments.to_dict("records"):
+        jaccard = row["stability_jaccard"]
+        expected = qualifier("none", jaccard)
+        assert expected.startswith("no structure found")
+        assert row["name_qualifier"] == expected
+        assert row["is_unstable"] is bool(jaccard < 0.75)
+        assert name_is_true(row["segment_name"], row["persona_rule"], row)
+        assert (
+            "Caution (structure verdict none): the segments are an arbitrary cut of a "
+            in (row["description"])
+        )
+        assert ("Unstable (stability" in row["description"]) is row["is_unstable"]
+        labels.append(f"{row['segment_name']} ({expected})")
+    unstable = int(segments["is_unstable"].sum())
+
+    recommendations = result.frame("select * from segment_recommendations order by segment_id")
+    for row, expected in zip(
+        recommendations.to_dict("records"), segments["name_qualifier"], strict=True
+    ):
+        assert row["name_qualifier"] == expected
+        assert row["recommendation"].startswith(f"Caution: {expected}. Schedule ")
+
+    assert summary.main(["--db", str(result.database)]) == 0
+    printed = capsys.readouterr().out
+    for text in labels:
+        assert f"  {text}  " in printed, text
+    caution = (
+        "Caution: the segments are an arbitrary cut of a continuum: use them as convenient "
+        'bins, or use declarative segments (structure verdict none; names say "no structure '
+        'found").'
+    )
+    assert caution in printed
+    if unstable:
+        assert f"{unstable} of 5 segments are unstable: don't build a campaign" in printed
+
+    monkeypatch.setenv("SEGMENTATION_BUILD_DIR", str(tmp_path / "dbt" / "build"))
+    page = tmp_path / "report.html"
+    assert report.main(["--out", str(page)]) == 0
+    html = page.read_text()
+    assert caution in html.replace("&#34;", '"')
+    for text in labels:
+        assert escape(text) in html, text
+
+
+@pytest.mark.dbt
+def test_a_stored_name_is_kept_through_dbt_while_its_rule_holds(tmp_path):
+    """int_segment_personas reads its previous table: a name whose rule still holds is kept even
+    where a fresh run would choose another, and one whose rule fails is replaced."""
+    first = run_dbt(tmp_path, variables=FAST)
+    assert first.ok, first.output[-5000:]
+    segments = first.frame("select * from dim_segments order by segment_id").to_dict("records")
+    fresh = {row["segment_id"]: row["segment_name"] for row in segments}
+    kept, broken = segments[0], segments[1]
+    # A strongest-trait name for `kept`, as README builds it; a persona whose condition fails
+    # for `broken`.
+    (lead,) = strongest_traits(kept)
+    metric = next(m for m in TRAIT_LABELS if lead.endswith(f"-{TRAIT_LABELS[m]}"))
+    kept_name = f"{lead} {kept['modal_age_band']} {people(kept)}"
+    wrong = next(n for n in PERSONAS if not condition_holds(n, broken) and n not in fresh.values())
+    with duckdb.connect(str(first.database)) as connection:
+        connection.execute(
+            "update int_segment_personas set segment_name = ?, persona_rule = ? "
+            "where segment_id = ?",
+            [kept_name, f"fallback: strongest trait {metric}_index = 1", kept["segment_id"]],
+        )
+        connection.execute(
+            "update int_segment_personas set segment_name = ?, persona_rule = ? "
+            "where segment_id = ?",
+            [wrong, persona_rule(wrong), broken["segment_id"]],
+        )
+    second = run_dbt(
+        tmp_path,
+        command="run",
+        variables=FAST,
+        extra=["--select", "int_segment_personas", "dim_segments"],
+        database=first.database,
+    )
+    assert second.ok, second.output[-5000:]
+    names = dict(second.query("select segment_id, segment_name from dim_segments"))
+    assert names[kept["segment_id"]] == kept_name != fresh[kept["segment_id"]]
+    assert names[broken["segment_id"]] == fresh[broken["segment_id"]]
+    rules = dict(second.query("select segment_id, persona_rule from dim_segments"))
+    value = round(kept[f"{metric}_index"], 1)
+    assert rules[kept["segment_id"]] == f"fallback: strongest trait {metric}_index = {value:g}"

@@ -1,8 +1,11 @@
 """Names and describes each segment from its profile; see segmentation.naming.
 
 Reads its own previous table (the last run's names) so that a segment keeps its name while
-the rule behind it still holds.
+the rule behind it still holds. The run's structure verdict and each segment's stability
+(int_segment_centroids) decide the caveat shown with the name (naming Rule 6).
 """
+
+import json
 
 import duckdb
 
@@ -11,8 +14,13 @@ from segmentation.adapters import name_personas
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    # dbt hands a Python model only the config keys it reads literally with dbt.config.get.
+    unstable_jaccard = float(json.loads(dbt.config.get("unstable_jaccard")))
     try:
         previous = session.sql(f"select segment_id, segment_name, persona_rule from {dbt.this}")
     except duckdb.Error:
         previous = None
-    return name_personas(dbt.ref("int_segment_profiles"), previous)
+    trust = dbt.ref("int_segment_centroids").select(
+        "segment_id", "structure_verdict", "segment_stability_jaccard"
+    )
+    return name_personas(dbt.ref("int_segment_profiles"), trust, unstable_jaccard, previous)

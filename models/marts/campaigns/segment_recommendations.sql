@@ -161,6 +161,7 @@ choices as (
     select
         cast(segments.segment_id as {{ dbt.type_bigint() }}) as segment_id,
         segments.segment_name,
+        segments.name_qualifier,
         case
             when
                 segments.weekend_hours_online_index - segments.weekday_hours_online_index
@@ -208,6 +209,8 @@ choices as (
 sentences as (
     select
         *,
+        {#- The caveat of naming Rule 6 (dim_segments.name_qualifier) comes first. #}
+        coalesce('Caution: ' || name_qualifier || '. ', '') as caution_clause,
         case
             when schedule_on = 'all week' then 'Schedule all week'
             else 'Schedule on ' || schedule_on
@@ -235,13 +238,14 @@ recommendations as (
     select
         segment_id,
         segment_name,
+        name_qualifier,
         schedule_on,
         target_device_usage,
         top_interest_1,
         top_interest_2,
         top_interest_3,
         top_interests,
-        schedule_clause || '; ' || device_clause || '; ' || interest_clause || '; '
+        caution_clause || schedule_clause || '; ' || device_clause || '; ' || interest_clause || '; '
         || click_clause || ', ' || conversion_clause as recommendation,
         users,
         reachable_users,

@@ -28,6 +28,7 @@ segments as (
     select
         profiles.segment_id,
         personas.segment_name,
+        personas.name_qualifier,
         personas.description,
         personas.persona_rule,
         segment_runs.run_id,
@@ -46,7 +47,8 @@ segments as (
         profiles.modal_{{ trait }}_share,
         {%- endfor %}
         segment_runs.segment_stability_jaccard as stability_jaccard,
-        coalesce(segment_runs.segment_stability_jaccard < {{ var('unstable_jaccard') }}, false) as is_unstable,
+        {#- From naming Rule 6, with name_qualifier: one place decides both. #}
+        personas.is_unstable,
     from profiles
     inner join personas
         on profiles.segment_id = personas.segment_id
