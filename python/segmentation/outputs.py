@@ -188,6 +188,12 @@ def _read_marker(folder: Path) -> dict[str, Any] | None:
     return marker
 
 
+def read_marker_kind(folder: Path) -> str | None:
+    """The kind of owned folder `folder` is (e.g. 'report'), or None if it is not one."""
+    marker = _read_marker(Path(folder))
+    return marker.get("kind") if marker else None
+
+
 def read_state(folder: Path) -> dict[str, Any]:
     """The state recorded in an owned folder's marker (empty if there is no marker); reads only."""
     marker = _read_marker(Path(folder))

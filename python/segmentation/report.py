@@ -29,7 +29,7 @@ from markupsafe import Markup
 
 from segmentation.naming import label as naming_label
 from segmentation.naming import run_caveat
-from segmentation.outputs import OutputFolderError, claim
+from segmentation.outputs import OutputFolderError, claim, read_marker_kind
 
 TEMPLATES = Path(__file__).parent / "templates"
 QUALITY_TABLE = "segmentation_quality"
@@ -759,11 +759,38 @@ def render_report(data: ReportData) -> str:
     return environment.get_template("report.html.j2").render(**report_context(data))
 
 
+GENERATOR_TAG = '<meta name="generator" content="segmentation report">'
+
+
+def is_generated_report(path: Path) -> bool:
+    """Whether the file at `path` is a page this module wrote (it carries GENERATOR_TAG)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return GENERATOR_TAG in handle.read(2048)
+    except OSError:
+        return False
+
+
 def write_report(html: str, path: Path) -> Path:
-    """Writes the page atomically (temporary file, then rename) into a folder the project owns
-    (created and marked if new; see segmentation.outputs), never over a file it did not write."""
-    folder = claim(path.parent, "report", "report folder (--out)")
-    return folder.write_text(path.name, html)
+    """Writes the page atomically (temporary file, then rename), never over a file it did not
+    write. In a new or empty folder, or one the project owns, the folder is claimed (created and
+    marked; see segmentation.outputs). Elsewhere, e.g. `--out ~/Desktop/segments.html`, it writes
+    that one file, and replaces it later only if it is a report this module made."""
+    folder = path.parent
+    if not folder.is_dir() or not any(folder.iterdir()) or read_marker_kind(folder) == "report":
+        return claim(folder, "report", "report folder (--out)").write_text(path.name, html)
+    if path.exists() and not is_generated_report(path):
+        raise OutputFolderError(
+            f"--out {path}: the file exists and is not a report this project wrote; "
+            "choose another file name."
+        )
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        temporary.write_text(html, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
 
 
 def build_dir() -> Path:

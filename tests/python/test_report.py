@@ -17,7 +17,9 @@ import pytest
 
 from conftest import PROJECT_DIR
 from readme_spec import qualifier
+from segmentation.outputs import OutputFolderError
 from segmentation.report import (
+    GENERATOR_TAG,
     PALETTE,
     ReportData,
     bar_chart_svg,
@@ -31,6 +33,7 @@ from segmentation.report import (
     radar_axes,
     radar_chart_svg,
     render_report,
+    write_report,
 )
 from test_publish import CampaignBuild, build_campaigns
 
@@ -477,3 +480,17 @@ def test_chromium_check_catches_a_script_error(build, tmp_path):
     )
     assert attributes["data-script-errors"] == "1"
     assert attributes["data-report-status"] != "rendered"
+
+
+def test_the_report_never_overwrites_a_file_it_did_not_write(tmp_path):
+    # A folder of the user's: the report may add its page, not replace their file.
+    (tmp_path / "notes.html").write_text("<p>mine</p>")
+    with pytest.raises(OutputFolderError, match="not a report this project wrote"):
+        write_report("<html>", tmp_path / "notes.html")
+    assert (tmp_path / "notes.html").read_text() == "<p>mine</p>"
+    page = write_report(f"<html>{GENERATOR_TAG}v1", tmp_path / "segments.html")
+    assert write_report(f"<html>{GENERATOR_TAG}v2", page).read_text().endswith("v2")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.html", "segments.html"]
+    # A new folder is the project's own, marked.
+    owned = write_report("<html>", tmp_path / "new" / "report.html")
+    assert (owned.parent / ".segmentation-owned").is_file()

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from sklearn.metrics import adjusted_rand_score
 
-from conftest import PROJECT_DIR, REAL_EXPORT, require_shared, run_dbt
+from conftest import PROJECT_DIR, REAL_EXPORT, build_and_publish, require_shared, run_dbt
 from readme_spec import (
     PERSONAS,
     TRAIT_LABELS,
@@ -306,7 +306,9 @@ def test_structureless_data_gets_names_that_say_so(tmp_path, monkeypatch, capsys
     README's words ("Names carry the verdict")."""
     export = tmp_path / "structureless.csv"
     write(3_000, export, seed=11, personas="none")
-    result = run_dbt(tmp_path / "dbt", variables={"user_profiles_path": str(export), **FAST})
+    result = build_and_publish(
+        tmp_path / "dbt", variables={"user_profiles_path": str(export), **FAST}
+    )
     assert result.ok, result.output[-5000:]
     assert result.query("select structure_verdict from segmentation_runs") == [("none",)]
 
