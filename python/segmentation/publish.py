@@ -501,91 +501,74 @@ def publish(
         raise PublishSettingError("audiences_dir must be a folder path")
     published = claim(settings.directory, "published", "var published_dir")
     audience_folder = claim(settings.audiences_dir, "audiences", "var audiences_dir")
-    with published.lock():
-        return _publish(
-            tables, audiences, segment_sizes, settings, run_id, invocation_id, published_at,
-            published, audience_folder,
-        )  # fmt: skip
-
-
-def _publish(
-    tables: Mapping[str, duckdb.DuckDBPyRelation],
-    audiences: duckdb.DuckDBPyRelation,
-    segment_sizes: Mapping[int, int],
-    settings: PublishSettings,
-    run_id: str,
-    invocation_id: str,
-    published_at: datetime | None,
-    published: OwnedFolder,
-    audience_folder: OwnedFolder,
-) -> Publication:
-    recover(published, audience_folder)
     published_at = published_at or datetime.now(UTC).replace(tzinfo=None)
-    suppressed = small_segments(segment_sizes, settings.min_segment_size)
-    staging = STAGING_PREFIX + run_id
-    serving_temporary = SERVING_TEMPORARY_PREFIX + run_id
+    with published.lock():
+        recover(published, audience_folder)
+        suppressed = small_segments(segment_sizes, settings.min_segment_size)
+        staging = STAGING_PREFIX + run_id
+        serving_temporary = SERVING_TEMPORARY_PREFIX + run_id
 
-    # Prepare: everything written under names no reader looks at.
-    for name in (SERVING_DATABASE, CURRENT_FILE):
-        published.refuse_foreign(name)
-    audience_folder.refuse_foreign(CURRENT_FILE)
-    published.record(staging, run_id, serving_temporary, SERVING_DATABASE, pending=run_id)
-    audience_folder.record(staging)
-    try:
-        (published.path / staging).mkdir()
-        rows = write_version(
-            tables,
-            published.path / staging,
-            published.path / run_id,
-            suppressed,
-            run_id,
-            invocation_id,
-            published_at,
+        # Prepare: everything written under names no reader looks at.
+        for name in (SERVING_DATABASE, CURRENT_FILE):
+            published.refuse_foreign(name)
+        audience_folder.refuse_foreign(CURRENT_FILE)
+        published.record(staging, run_id, serving_temporary, SERVING_DATABASE, pending=run_id)
+        audience_folder.record(staging)
+        try:
+            (published.path / staging).mkdir()
+            rows = write_version(
+                tables,
+                published.path / staging,
+                published.path / run_id,
+                suppressed,
+                run_id,
+                invocation_id,
+                published_at,
+            )
+            os.rename(published.path / staging, published.path / run_id)
+            published.forget(staging)
+            write_serving_database(published.path / serving_temporary, rows)
+            (audience_folder.path / staging).mkdir()
+            files = write_audience_files(audiences, audience_folder.path / staging)
+            names = sorted(row["file_name"] for row in files)
+            for name in names:
+                audience_folder.refuse_foreign(name)
+        except BaseException as error:
+            _undo(error, published, audience_folder)
+            raise
+
+        # Commit: the audience files (undone on error), then the serving database.
+        try:
+            commit = _move_audiences_in(audience_folder, run_id, names)
+        except BaseException as error:  # the audience files are back as they were
+            _undo(error, published, audience_folder)
+            raise
+        try:
+            os.replace(published.path / serving_temporary, published.path / SERVING_DATABASE)
+        except BaseException as error:
+            _undo(error, published, audience_folder, commit)
+            raise
+        _sync_directory(published.path)
+
+        # Finish: what readers look up last, then what is superseded goes. The version is served
+        # from here on: an error now leaves it published, and the next publish finishes the rest.
+        try:
+            versions = sorted({*published_versions(published), run_id})
+            published.record(published=versions, pending=None)
+            published.forget(serving_temporary)
+            published.write_text(CURRENT_FILE, run_id + "\n")
+            _finish_audiences(audience_folder, commit)
+            removed = prune_versions(published, settings.versions_to_keep, current=run_id)
+        except Exception as error:
+            raise PublishUnfinished(run_id, error) from error
+        return Publication(
+            run_id=run_id,
+            serving_database=published.path / SERVING_DATABASE,
+            tables=rows,
+            audiences_dir=audience_folder.path,
+            audience_files=files,
+            removed_versions=removed,
         )
-        os.rename(published.path / staging, published.path / run_id)
-        published.forget(staging)
-        write_serving_database(published.path / serving_temporary, rows)
-        (audience_folder.path / staging).mkdir()
-        files = write_audience_files(audiences, audience_folder.path / staging)
-        names = sorted(row["file_name"] for row in files)
-        for name in names:
-            audience_folder.refuse_foreign(name)
-    except BaseException as error:
-        _undo(error, published, audience_folder)
-        raise
-
-    # Commit: the audience files (undone on error), then the serving database.
-    try:
-        commit = _move_audiences_in(audience_folder, run_id, names)
-    except BaseException as error:  # the audience files are back as they were
-        _undo(error, published, audience_folder)
-        raise
-    try:
-        os.replace(published.path / serving_temporary, published.path / SERVING_DATABASE)
-    except BaseException as error:
-        _undo(error, published, audience_folder, commit)
-        raise
-    _sync_directory(published.path)
-
-    # Finish: what readers look up last, then what is superseded goes. The version is served
-    # from here on: an error now leaves it published, and the next publish finishes the rest.
-    try:
-        versions = sorted({*published_versions(published), run_id})
-        published.record(published=versions, pending=None)
-        published.forget(serving_temporary)
-        published.write_text(CURRENT_FILE, run_id + "\n")
-        _finish_audiences(audience_folder, commit)
-        removed = prune_versions(published, settings.versions_to_keep, current=run_id)
-    except Exception as error:
-        raise PublishUnfinished(run_id, error) from error
-    return Publication(
-        run_id=run_id,
-        serving_database=published.path / SERVING_DATABASE,
-        tables=rows,
-        audiences_dir=audience_folder.path,
-        audience_files=files,
-        removed_versions=removed,
-    )
 
 
 def prune_versions(published: OwnedFolder, versions_to_keep: int, current: str) -> list[str]:
