@@ -512,7 +512,15 @@ def publish(
         for name in (SERVING_DATABASE, CURRENT_FILE):
             published.refuse_foreign(name)
         audience_folder.refuse_foreign(CURRENT_FILE)
-        published.record(staging, run_id, serving_temporary, SERVING_DATABASE, pending=run_id)
+        # (DuckDB may leave a write-ahead log beside a database it failed to write.)
+        published.record(
+            staging,
+            run_id,
+            serving_temporary,
+            serving_temporary + ".wal",
+            SERVING_DATABASE,
+            pending=run_id,
+        )
         audience_folder.record(staging)
         try:
             (published.path / staging).mkdir()
@@ -555,7 +563,7 @@ def publish(
         try:
             versions = sorted({*published_versions(published), run_id})
             published.record(published=versions, pending=None)
-            published.forget(serving_temporary)
+            published.forget(serving_temporary, serving_temporary + ".wal")
             published.write_text(CURRENT_FILE, run_id + "\n")
             _finish_audiences(audience_folder, commit)
             removed = prune_versions(published, settings.versions_to_keep, current=run_id)

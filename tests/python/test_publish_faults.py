@@ -214,11 +214,11 @@ def test_files_that_cannot_be_written_in_full_publish_nothing(tmp_path, limit):
 
 @pytest.fixture
 def small_file_system(tmp_path):
-    """A 1 MiB tmpfs mounted for the test (needs root and mount; skipped elsewhere)."""
+    """A 4 MiB tmpfs mounted for the test (needs root and mount; skipped elsewhere)."""
     mount_point = tmp_path / "fs"
     mount_point.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)],
         capture_output=True,
         text=True,
         check=False,
