@@ -13,8 +13,8 @@ can be broken without any test failing. This script
    that call the mutated function);
 3. reports per module and overall: mutants, killed, surviving, the survival rate raw and after
    the mutants declared equivalent in `mutation/equivalent_mutants.toml` (each with the
-   mutated line it was checked against and a one-line reason), and lists every surviving
-   mutant with its diff.
+   change it was checked against and a one-line reason), and lists every surviving mutant
+   with its diff.
 
 It exits 1 when a module's or the overall survival rate after equivalents is above
 `--threshold` (percent, default 10), when an equivalence entry no longer matches its mutant
@@ -77,8 +77,13 @@ class Mutant:
     diff: list[str] = field(default_factory=list)  # the changed lines, "-" then "+"
 
     @property
-    def mutated(self) -> str:
-        return " / ".join(line[1:].strip() for line in self.diff if line.startswith("+"))
+    def change(self) -> str:
+        """The diff on one line, `removed -> added`: what an equivalence entry must match."""
+        removed, added = (
+            " / ".join(line[1:].strip() for line in self.diff if line.startswith(sign))
+            for sign in "-+"
+        )
+        return f"{removed} -> {added}"
 
 
 @dataclass
@@ -238,7 +243,7 @@ def load_equivalents(path: Path = EQUIVALENTS_FILE) -> dict[str, dict]:
     entries = tomllib.loads(path.read_text(encoding="utf-8")).get("mutant", [])
     by_name: dict[str, dict] = {}
     for entry in entries:
-        missing = [key for key in ("name", "mutation", "reason") if not entry.get(key)]
+        missing = [key for key in ("name", "change", "reason") if not entry.get(key)]
         if missing:
             raise SystemExit(f"{path}: entry {entry} lacks {', '.join(missing)}")
         if entry["name"] in by_name:
@@ -259,10 +264,10 @@ def summarise(
         undetected, equivalent = [], []
         for mutant in own:
             entry = equivalents.get(mutant.name)
-            if entry and entry["mutation"].strip() != mutant.mutated:
+            if entry and entry["change"].strip() != mutant.change:
                 problems.append(
-                    f"{mutant.name}: declared equivalent for `{entry['mutation']}` but the mutant "
-                    f"is now `{mutant.mutated}` (the function changed): re-check it"
+                    f"{mutant.name}: declared equivalent for `{entry['change']}` but the mutant "
+                    f"is now `{mutant.change}` (the function changed): re-check it"
                 )
                 entry = None
             if mutant.status in UNDETECTED:
@@ -312,6 +317,12 @@ def report(results: list[ModuleResult], seconds: float, threshold: float) -> tup
             f"{result.raw_rate:>8.1f}{result.rate:>16.1f}{'  above ' if over else ''}"
             + (f"{threshold:g}%" if over else "")
         )
+    uncertain = Counter()
+    for result in results:
+        uncertain.update({s: n for s, n in result.statuses.items() if s in KILLED - {"killed"}})
+    if uncertain:
+        counted = ", ".join(f"{n} {status}" for status, n in sorted(uncertain.items()))
+        lines += ["", f"counted as killed: {counted} (see the log)"]
     lines += [
         "",
         "survived: mutants no selected test notices (mutmut's survived, no tests and suspicious);",
