@@ -46,16 +46,19 @@ EQUIVALENTS_FILE = PROJECT_DIR / "mutation" / "equivalent_mutants.toml"
 DEFAULT_WORK_DIR = PROJECT_DIR / ".mutation"
 MARKER = ".made-by-make-mutation"
 # Tests run per mutant: the fast ones. test_generator.py exercises only the generator and
-# scikit-learn directly (~30 s), so it would only slow the one stats run down.
+# scikit-learn directly (~30 s), so it would only slow the one stats run down;
+# test_mutation_runner.py tests this script, not the package.
 TEST_SELECTION = [
     "tests/python",
     "-m",
     "not dbt",
     "--ignore=tests/python/test_generator.py",
+    "--ignore=tests/python/test_mutation_runner.py",
 ]
-# Project entries the tests never need (and the work folder itself).
+# Project entries the tests never need (and the work folder itself); src/ is the package's.
 NOT_LINKED = {
     "python",
+    "src",
     "build",
     "warehouse",
     "target",
