@@ -10,7 +10,7 @@ export SEGMENTATION_DUCKDB_PATH ?= $(CURDIR)/warehouse/segmentation.duckdb
 export SEGMENTATION_BUILD_DIR ?= $(CURDIR)/build
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup build publish test lint format bench report chromium clean
+.PHONY: setup build publish test lint format bench report chromium clean mutation
 
 setup: $(STAMP)
 
@@ -51,11 +51,25 @@ test: setup lint chromium
 # seed is loaded into a throwaway warehouse first (else sqlfluff skips that model silently).
 LINT_DIR := $(CURDIR)/build/lint
 lint: setup
-	$(BIN)/ruff check python models tests/python bench
-	$(BIN)/ruff format --check python models tests/python bench
+	$(BIN)/ruff check python models tests/python bench mutation
+	$(BIN)/ruff format --check python models tests/python bench mutation
 	mkdir -p "$(LINT_DIR)"
 	SEGMENTATION_DUCKDB_PATH="$(LINT_DIR)/warehouse.duckdb" $(BIN)/dbt seed --quiet --target-path "$(LINT_DIR)/target" --log-path "$(LINT_DIR)/logs"
 	SEGMENTATION_DUCKDB_PATH="$(LINT_DIR)/warehouse.duckdb" $(BIN)/sqlfluff lint models tests/dbt
+
+## mutation: mutation testing (mutmut) of the decision modules; MUTATE=identity,clustering for some.
+## Slow (minutes per module), so not part of `make test`. See mutation/run_mutation.py.
+MUTATION_STAMP := $(VENV)/.installed-mutation
+MUTATE ?=
+MUTATION_THRESHOLD ?= 10
+MUTATION_DIR ?= $(CURDIR)/.mutation
+
+$(MUTATION_STAMP): $(STAMP) requirements-mutation.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-mutation.txt
+	touch $@
+
+mutation: $(MUTATION_STAMP)
+	$(BIN)/python mutation/run_mutation.py --modules '$(MUTATE)' --threshold $(MUTATION_THRESHOLD) --work-dir "$(MUTATION_DIR)"
 
 ## bench: issue 4's benchmark against the reference notebook (10k to 10M users; slow)
 BENCH_SIZES ?= 10000,100000,1000000,10000000
@@ -63,8 +77,8 @@ bench: setup
 	$(BIN)/python bench/run_bench.py --sizes $(BENCH_SIZES) --work-dir "$(SEGMENTATION_BUILD_DIR)/bench" --output BENCHMARKS.md
 
 format: setup
-	$(BIN)/ruff format python models tests/python
-	$(BIN)/ruff check --fix python models tests/python
+	$(BIN)/ruff format python models tests/python mutation
+	$(BIN)/ruff check --fix python models tests/python mutation
 	$(BIN)/sqlfluff fix models tests/dbt
 
 ## clean: remove what the project wrote (dbt's target/ and logs/, the default warehouse file, and
@@ -72,5 +86,5 @@ format: setup
 clean:
 	rm -rf target logs build/lint
 	rm -f warehouse/segmentation.duckdb warehouse/segmentation.duckdb.wal
-	if [ -x $(BIN)/python ]; then $(BIN)/python -m segmentation.outputs clean build/published build/audiences build/report build/bench; fi
+	if [ -x $(BIN)/python ]; then $(BIN)/python -m segmentation.outputs clean build/published build/audiences build/report build/bench .mutation; fi
 	-rmdir warehouse build 2>/dev/null
