@@ -97,6 +97,32 @@ def run_summary(connection: duckdb.DuckDBPyConnection) -> str:
     )
 
 
+def input_summary(connection: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """How many input rows were read, valid and rejected (per reason), and where the rejected
+    rows are: one line, or two when rows were rejected."""
+    input_rows, rejected = connection.sql(
+        "select count(*), count(*) filter (where len(rejection_reasons) > 0) "
+        "from base_platform__user_profiles"
+    ).fetchall()[0]
+    if rejected == 0:
+        return f"Input: {input_rows:,} rows, all valid."
+    per_reason = connection.sql(
+        """
+        select reason, count(*) as rows
+        from (select unnest(rejection_reasons) as reason from stg_platform__user_profiles_rejected)
+        group by 1
+        order by 2 desc, 1
+        """
+    ).fetchall()
+    reasons = ", ".join(f"{reason} {rows:,}" for reason, rows in per_reason)
+    return (
+        f"Input: {input_rows:,} rows, {input_rows - rejected:,} valid, {rejected:,} rejected "
+        f"({rejected / input_rows:.1%}; {reasons}).\n"
+        f"Rejected rows and their reasons: stg_platform__user_profiles_rejected, e.g. "
+        f"duckdb -readonly '{path}' \"from stg_platform__user_profiles_rejected\""
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=None, help="warehouse file (default: as dbt)")
@@ -108,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         print(segment_table(connection))
         print()
         print(run_summary(connection))
+        print(input_summary(connection, path))
     print(f"\nWarehouse: {path}")
     print("Marts: dim_segments, fct_user_segments, segment_interests")
     return 0
