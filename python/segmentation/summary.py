@@ -91,10 +91,23 @@ def run_summary(connection: duckdb.DuckDBPyConnection) -> str:
     k, reason, verdict, real, null, z, ari, fit_rows, input_rows = run[0]
     return (
         f"Run: {k} segments fitted on {fit_rows:,} of {input_rows:,} users ({reason}).\n"
-        f"Structure verdict: {verdict.upper()} (silhouette {real:.3f} vs {null:.3f} on "
-        f"structureless data, z = {z:.1f}); stability: mean ARI {ari:.2f} over refits on 80% "
-        "subsamples. See README 'Reading the verdict'."
+        f"Structure verdict: {verdict.upper()} (silhouette {figure(real, '.3f')} vs "
+        f"{figure(null, '.3f')} on structureless data, z = {figure(z, '.1f')}); stability: "
+        f"mean ARI {figure(ari, '.2f')} over refits on 80% subsamples. "
+        "See README 'Reading the verdict'."
     )
+
+
+def figure(value: float | None, spec: str) -> str:
+    """A quality figure as text; '-' when there is none (e.g. no stability ARI for a handful of
+    users: an 80% subsample can be smaller than the number of segments)."""
+    if value is None or value != value:
+        return "-"
+    return format(value, spec)
+
+
+# Reasons listed in the input line, most frequent first; the rest are counted.
+REASONS_SHOWN = 5
 
 
 def input_summary(connection: duckdb.DuckDBPyConnection, path: Path) -> str:
@@ -114,7 +127,10 @@ def input_summary(connection: duckdb.DuckDBPyConnection, path: Path) -> str:
         order by 2 desc, 1
         """
     ).fetchall()
-    reasons = ", ".join(f"{reason} {rows:,}" for reason, rows in per_reason)
+    shown = [f"{reason} {rows:,}" for reason, rows in per_reason[:REASONS_SHOWN]]
+    if len(per_reason) > REASONS_SHOWN:
+        shown.append(f"{len(per_reason) - REASONS_SHOWN} more reasons")
+    reasons = ", ".join(shown)
     return (
         f"Input: {input_rows:,} rows, {input_rows - rejected:,} valid, {rejected:,} rejected "
         f"({rejected / input_rows:.1%}; {reasons}).\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from segmentation.summary import input_summary
+from segmentation.summary import input_summary, run_summary
 
 
 def warehouse(rejections: list[list[str]]) -> duckdb.DuckDBPyConnection:
@@ -45,3 +45,24 @@ def test_an_input_without_rejections_says_so():
     assert (
         input_summary(warehouse([[]] * 1000), Path("/w.duckdb")) == "Input: 1,000 rows, all valid."
     )
+
+
+def test_a_long_list_of_reasons_is_cut_to_the_most_frequent():
+    rows = [[f"unknown_{name}"] for name in "abcdefg"] + [["unknown_a"]]
+    text = input_summary(warehouse(rows), Path("/w.duckdb"))
+    assert "(100.0%; unknown_a 2, unknown_b 1, unknown_c 1, unknown_d 1, unknown_e 1, " in text
+    assert "2 more reasons)" in text
+
+
+def test_a_run_without_a_stability_figure_is_still_summarised():
+    """A handful of users: an 80% subsample is smaller than the segments, so no ARI."""
+    connection = duckdb.connect()
+    connection.execute(
+        "create table segmentation_runs as select 5 as n_clusters, 'first run' as refit_reason, "
+        "'strong' as structure_verdict, 0.33 as silhouette, 0.1 as null_silhouette_mean, "
+        "4.3 as structure_z_score, null::double as stability_ari, 6 as fit_rows, "
+        "6 as input_rows, true as is_latest"
+    )
+    text = run_summary(connection)
+    assert "mean ARI - over refits" in text
+    assert "silhouette 0.330 vs 0.100" in text
