@@ -25,6 +25,7 @@ $(STAMP): requirements.txt pyproject.toml
 DBT_VARS ?= {}
 build: setup
 	mkdir -p "$(dir $(SEGMENTATION_DUCKDB_PATH))"
+	$(BIN)/python -m segmentation.preflight
 	$(BIN)/dbt build --vars '$(DBT_VARS)'
 	$(BIN)/python -m segmentation.publish
 	$(BIN)/python -m segmentation.summary

@@ -68,18 +68,36 @@
         {% do problems.append("max_rejected_share must be a number between 0 and 1, got '" ~ share ~ "'") %}
     {% endif %}
 
-    {% set path = var('user_profiles_path', '') %}
-    {% if path is not string %}
-        {% do problems.append("user_profiles_path must be a file path, got '" ~ path ~ "'") %}
-    {% elif path and not ((path | lower).endswith('.csv') or (path | lower).endswith('.csv.gz') or (path | lower).endswith('.parquet')) %}
-        {% do problems.append("user_profiles_path must end in .csv or .parquet, got '" ~ path ~ "'") %}
+    {% set var_path = var('user_profiles_path', '') %}
+    {% set env_path = env_var('SEGMENTATION_USER_PROFILES_PATH', '') %}
+    {% set setting = user_profiles_path_setting() %}
+    {% if var_path is not string %}
+        {% do problems.append("user_profiles_path must be a file path, got '" ~ var_path ~ "'") %}
+    {% elif env_path and var_path and env_path != var_path %}
+        {% do problems.append(
+            "environment variable SEGMENTATION_USER_PROFILES_PATH ('" ~ env_path ~ "') and var "
+            ~ "user_profiles_path ('" ~ var_path ~ "') name different input files: set only one"
+        ) %}
+    {% else %}
+        {% set path = user_profiles_path() %}
+        {% if path and not ((path | lower).endswith('.csv') or (path | lower).endswith('.csv.gz') or (path | lower).endswith('.parquet')) %}
+            {% do problems.append(setting ~ " must end in .csv, .csv.gz or .parquet, got '" ~ path ~ "'") %}
+        {% endif %}
+        {#- DuckDB would read every file a pattern matches as one input, silently. -#}
+        {% set wildcards = ['*', '?', '['] | select('in', path) | list %}
+        {% if wildcards %}
+            {% do problems.append(
+                setting ~ " must name one file, got a wildcard ('" ~ wildcards | join("', '") ~ "') in '"
+                ~ path ~ "': a build reads one export. Combine the files into one (one header line) first"
+            ) %}
+        {% endif %}
     {% endif %}
 
     {% if var('rule_segments_path') is not string or not var('rule_segments_path') %}
         {% do problems.append("rule_segments_path must be a file path, got '" ~ var('rule_segments_path') ~ "'") %}
     {% endif %}
 
-    {% set encodings = ['utf-8', 'utf-16', 'latin-1'] %}
+    {% set encodings = accepted_encodings() %}
     {% if var('user_profiles_encoding', 'utf-8') not in encodings %}
         {% do problems.append("user_profiles_encoding: unknown '" ~ var('user_profiles_encoding') ~ "' (known: " ~ encodings | join(', ') ~ ")") %}
     {% endif %}

@@ -1,7 +1,7 @@
-{# Where the export is read from: the demo seed, or the file in var user_profiles_path.
+{# Where the export is read from: the demo seed, or the file user_profiles_path() names.
    Returns a relation or a table-function call to select from. #}
 {% macro user_profiles_input() %}
-    {% set path = var('user_profiles_path', '') %}
+    {% set path = user_profiles_path() %}
     {% if path %}
         {{ return(adapter.dispatch('read_user_profiles_file', 'segmentation')(path)) }}
     {% else %}
@@ -10,23 +10,59 @@
 {% endmacro %}
 
 
+{# The input file: environment variable SEGMENTATION_USER_PROFILES_PATH, else var
+   user_profiles_path; '' for the demo seed. The environment variable is taken literally (dbt
+   renders --vars with Jinja, never an environment variable's value), so a program handing over
+   a path it did not write should use it. Setting both to different paths is refused by
+   check_settings: neither silently wins. #}
+{% macro user_profiles_path() %}
+    {% set from_env = env_var('SEGMENTATION_USER_PROFILES_PATH', '') %}
+    {{ return(from_env if from_env else var('user_profiles_path', '')) }}
+{% endmacro %}
+
+
+{# How user_profiles_path() was set, for messages: the variable to change. #}
+{% macro user_profiles_path_setting() %}
+    {% if env_var('SEGMENTATION_USER_PROFILES_PATH', '') %}
+        {{ return('environment variable SEGMENTATION_USER_PROFILES_PATH') }}
+    {% endif %}
+    {{ return('var user_profiles_path') }}
+{% endmacro %}
+
+
+{# The text encodings var user_profiles_encoding accepts. #}
+{% macro accepted_encodings() %}
+    {{ return(['utf-8', 'utf-16', 'latin-1']) }}
+{% endmacro %}
+
+
 {# Every value is read as text: staging parses, validates and quarantines it row by row.
-   The delimiter is detected (spreadsheets in many locales write ';'); short rows are padded
-   with blanks so they are quarantined rather than fail the read. #}
+   The delimiter is detected (spreadsheets in many locales write ';'); quotes are RFC 4180's
+   (a field in double quotes may hold the delimiter, line breaks and doubled quotes); short
+   rows are padded with blanks so they are quarantined rather than fail the read. #}
 {% macro default__read_user_profiles_file(path) %}
     {{ exceptions.raise_compiler_error(
-        "Reading a file (var user_profiles_path) is only implemented for DuckDB; "
+        "Reading a file (" ~ user_profiles_path_setting() ~ ") is only implemented for DuckDB; "
         ~ "load the export into a source table on " ~ target.type ~ " instead."
     ) }}
 {% endmacro %}
 
 
+{# A CSV file is read by one thread (parallel = false): DuckDB's parallel reader cannot pad
+   short rows when a quoted field holds a line break, and fails on such a file. Lines DuckDB
+   cannot read at all (text not valid in the encoding) are set aside in the temporary table
+   user_profiles_read_errors rather than failing the read with DuckDB's advice about options the
+   user cannot set: check_user_profiles_read stops the build on them with one message naming
+   var user_profiles_encoding (no row is dropped silently). #}
 {% macro duckdb__read_user_profiles_file(path) %}
     {%- if (path | lower).endswith('.parquet') -%}
         {{ return("read_parquet(" ~ sql_string_literal(path) ~ ")") }}
     {%- else -%}
         {{ return("read_csv(" ~ sql_string_literal(path)
             ~ ", all_varchar = true, header = true, null_padding = true, strict_mode = false"
+            ~ ", quote = '\"', escape = '\"', parallel = false"
+            ~ ", store_rejects = true, rejects_table = 'user_profiles_read_errors'"
+            ~ ", rejects_scan = 'user_profiles_read_scans'"
             ~ ", encoding = " ~ sql_string_literal(var('user_profiles_encoding', 'utf-8')) ~ ")") }}
     {%- endif -%}
 {% endmacro %}
@@ -34,10 +70,10 @@
 
 {# The position of each row of base_platform__user_profile_rows among the input's data rows
    (1 = the first), in input order: source_row_number. That table is written in input order,
-   so on DuckDB the position is its stored row id: the read keeps every core busy, where
-   `row_number() over ()` while reading runs on one thread. preserve_insertion_order must be
-   on (profiles.yml; check_settings refuses a run without it). Select it from the table
-   itself, not a view or CTE over it. #}
+   so on DuckDB the position is its stored row id: the pass keeps every core busy (from Parquet
+   or the seed), where `row_number() over ()` while reading runs it on one thread.
+   preserve_insertion_order must be on (profiles.yml; check_settings refuses a run without it).
+   Select it from the table itself, not a view or CTE over it. #}
 {% macro input_row_number() %}
     {{ return(adapter.dispatch('input_row_number', 'segmentation')()) }}
 {% endmacro %}

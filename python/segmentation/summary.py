@@ -94,9 +94,51 @@ def run_summary(connection: duckdb.DuckDBPyConnection) -> str:
     k, reason, verdict, real, null, z, ari, fit_rows, input_rows = run[0]
     text = (
         f"Run: {k} segments fitted on {fit_rows:,} of {input_rows:,} users ({reason}).\n"
-        f"Structure verdict: {verdict.upper()} (silhouette {real:.3f} vs {null:.3f} on "
-        f"structureless data, z = {z:.1f}); stability: mean ARI {ari:.2f} over refits on 80% "
-        "subsamples. See README 'Reading the verdict'."
+        f"Structure verdict: {verdict.upper()} (silhouette {figure(real, '.3f')} vs "
+        f"{figure(null, '.3f')} on structureless data, z = {figure(z, '.1f')}); stability: "
+        f"mean ARI {figure(ari, '.2f')} over refits on 80% subsamples. "
+        "See README 'Reading the verdict'."
+    )
+
+
+def figure(value: float | None, spec: str) -> str:
+    """A quality figure as text; '-' when there is none (e.g. no stability ARI for a handful of
+    users: an 80% subsample can be smaller than the number of segments)."""
+    if value is None or value != value:
+        return "-"
+    return format(value, spec)
+
+
+# Reasons listed in the input line, most frequent first; the rest are counted.
+REASONS_SHOWN = 5
+
+
+def input_summary(connection: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """How many input rows were read, valid and rejected (per reason), and where the rejected
+    rows are: one line, or two when rows were rejected."""
+    input_rows, rejected = connection.sql(
+        "select count(*), count(*) filter (where len(rejection_reasons) > 0) "
+        "from base_platform__user_profiles"
+    ).fetchall()[0]
+    if rejected == 0:
+        return f"Input: {input_rows:,} rows, all valid."
+    per_reason = connection.sql(
+        """
+        select reason, count(*) as rows
+        from (select unnest(rejection_reasons) as reason from stg_platform__user_profiles_rejected)
+        group by 1
+        order by 2 desc, 1
+        """
+    ).fetchall()
+    shown = [f"{reason} {rows:,}" for reason, rows in per_reason[:REASONS_SHOWN]]
+    if len(per_reason) > REASONS_SHOWN:
+        shown.append(f"{len(per_reason) - REASONS_SHOWN} more reasons")
+    reasons = ", ".join(shown)
+    return (
+        f"Input: {input_rows:,} rows, {input_rows - rejected:,} valid, {rejected:,} rejected "
+        f"({rejected / input_rows:.1%}; {reasons}).\n"
+        f"Rejected rows and their reasons: stg_platform__user_profiles_rejected, e.g. "
+        f"duckdb -readonly '{path}' \"from stg_platform__user_profiles_rejected\""
     )
     return text + "".join(f"\n{line}" for line in [segments_caveat(connection)] if line)
 
@@ -122,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         print(segment_table(connection))
         print()
         print(run_summary(connection))
+        print(input_summary(connection, path))
     print(f"\nWarehouse: {path}")
     print("Marts: dim_segments, fct_user_segments, segment_interests")
     return 0

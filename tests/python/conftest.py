@@ -52,14 +52,22 @@ def run_dbt(
     variables: dict | None = None,
     extra: list[str] | None = None,
     database: Path | None = None,
+    env: dict[str, str] | None = None,
     project_dir: Path = PROJECT_DIR,
 ) -> DbtResult:
     """`dbt <command>` on this project (or a copy of it), into a warehouse and target dir under
-    `workdir`."""
+    `workdir`. `env` adds environment variables; SEGMENTATION_USER_PROFILES_PATH is taken from
+    it only, never from the environment pytest runs in."""
     workdir.mkdir(parents=True, exist_ok=True)
     database = database or workdir / "warehouse.duckdb"
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if name != "SEGMENTATION_USER_PROFILES_PATH"
+    }
     env = {
-        **os.environ,
+        **inherited,
+        **(env or {}),
         "DBT_PROFILES_DIR": str(PROJECT_DIR),
         "SEGMENTATION_DUCKDB_PATH": str(database),
         "SEGMENTATION_BUILD_DIR": str(workdir / "build"),

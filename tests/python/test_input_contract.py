@@ -2,21 +2,27 @@
 
 Each case is a file (from ../shared/data/bad_inputs or made here from a clean generated export)
 and either the exact rejected counts per reason of a build that passes, or the message of a
-build that fails. For every build that passes, input rows = valid rows + rejected rows.
+build that fails. For every build that passes, input rows = valid rows + rejected rows. A failed
+build's message names the input file, and says no more than one thing is wrong: one error.
+test_input_properties.py covers every reason code and random mixes of rows on the staging SQL
+alone; here one file with every code goes through a whole build.
 """
 
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from conftest import BAD_INPUTS, require_shared, run_dbt
+from conftest import BAD_INPUTS, PROJECT_DIR, require_shared, run_dbt
 from segmentation.generator import generate
 from segmentation.schema import EXPORT_COLUMNS
+from test_input_properties import EVERY_REASON, HEADER, one_defect_per_row
 
 pytestmark = pytest.mark.dbt
 
@@ -29,6 +35,17 @@ class Case:
     rejected: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     variables: dict = field(default_factory=dict)
+    # Also in the output of a failed build (e.g. the var to set), and never in it.
+    says: tuple[str, ...] = ()
+    never_says: tuple[str, ...] = ("Traceback", "Possible Solution")
+    # Whether a failed build's message is about the input file (and names it).
+    names_file: bool = True
+    # Rejected rows still queryable in stg_platform__user_profiles_rejected after a stop.
+    rejected_after_stop: int | None = None
+    # dbt's count of warnings (a passing build).
+    warnings: int = 0
+    # dbt build --select (default: everything).
+    select: str | None = None
 
 
 def clean_rows(count: int = 20) -> list[list[str]]:
@@ -103,6 +120,51 @@ def extra_and_reordered(tmp: Path) -> Path:
     return write_csv(tmp / "extra_columns.csv", rows, header=header)
 
 
+def deep_latin1(tmp: Path) -> Path:
+    """Latin-1 text only in the last of 21,000 rows: past the rows DuckDB samples to detect the
+    dialect and past the one row the start-of-run check reads."""
+    export, _ = generate(21_000, seed=11)
+    rows = export.astype(str).values.tolist()
+    rows[-1][15] = "Café Culture"
+    return write_csv(tmp / "deep_latin1.csv", rows, encoding="latin-1")
+
+
+def utf16(tmp: Path) -> Path:
+    return write_csv(tmp / "utf16.csv", clean_rows(), encoding="utf-16")
+
+
+def every_reason_and_quoted_line_breaks(tmp: Path) -> Path:
+    """One row per reason code (test_input_properties), and a valid row whose quoted fields hold
+    line breaks, quotes and the delimiter (RFC 4180)."""
+    rows = [row.fields for row in one_defect_per_row()]
+    tricky = list(rows[0])
+    tricky[0] = 'u"quoted",\nid'
+    tricky[15] = 'Gaming, "Retro"\nconsoles,\r\nPhotography'
+    return write_csv(tmp / "every_reason.csv", [*rows, tricky], header=HEADER)
+
+
+def too_many_rejected(tmp: Path) -> Path:
+    rows = clean_rows()
+    rows[2][2] = "Robot"
+    rows[7][11] = "1.7"
+    rows[12][0] = ""
+    return write_csv(tmp / "too_many.csv", rows)
+
+
+def none_valid(tmp: Path) -> Path:
+    rows = clean_rows()
+    for row in rows:
+        row[1] = "ageless"
+    return write_csv(tmp / "none_valid.csv", rows)
+
+
+def two_parts(tmp: Path) -> Path:
+    rows = clean_rows()
+    write_csv(tmp / "part1.csv", rows[:10])
+    write_csv(tmp / "part2.csv", rows[10:])
+    return tmp / "part*.csv"
+
+
 def garbage(tmp: Path) -> Path:
     path = tmp / "garbage.csv"
     path.write_bytes(bytes(range(256)) * 40)
@@ -133,12 +195,15 @@ CASES = [
     Case(
         "mixed_bad_rows_default_threshold",
         shared("mixed_bad_rows.csv"),
-        error="8 of 30 input rows rejected (26.7%); per reason: duplicate_user_id: 1",
+        error="8 of 30 input rows were rejected (26.7%), above max_rejected_share = 0.05",
+        says=("per reason: duplicate_user_id: 1",),
+        rejected_after_stop=8,
     ),
     Case(
         "mixed_bad_rows_raised_threshold",
         shared("mixed_bad_rows.csv"),
         clean_rows=22,
+        warnings=1,
         rejected={
             "duplicate_user_id": 1,
             "missing_user_id": 1,
@@ -163,6 +228,7 @@ CASES = [
         clean_rows=20,
         rejected={"repeated_header": 1},
         variables={"max_rejected_share": 0.1},
+        warnings=1,
     ),
     Case(
         "one_bad_row_below_threshold",
@@ -172,6 +238,7 @@ CASES = [
         ),
         clean_rows=39,
         rejected={"unparseable_click_through_rate": 1},
+        warnings=1,
     ),
     Case(
         "decimal_count_and_nan",
@@ -184,6 +251,7 @@ CASES = [
         clean_rows=18,
         rejected={"not_whole_followed_accounts": 1, "unparseable_conversion_rate": 1},
         variables={"max_rejected_share": 0.2},
+        warnings=1,
     ),
     Case(
         "blank_required_value",
@@ -191,6 +259,7 @@ CASES = [
         clean_rows=19,
         rejected={"missing_gender": 1},
         variables={"max_rejected_share": 0.1},
+        warnings=1,
     ),
     Case("parquet_input", parquet, clean_rows=20),
     Case("semicolon_delimited", semicolons, clean_rows=20),
@@ -200,7 +269,83 @@ CASES = [
         clean_rows=20,
         variables={"user_profiles_encoding": "latin-1"},
     ),
-    Case("latin1_without_setting", latin1, error="not utf-8 encoded"),
+    Case(
+        "latin1_without_setting",
+        latin1,
+        error="is not valid utf-8 text",
+        says=("user_profiles_encoding", "utf-8, utf-16, latin-1"),
+    ),
+    Case(
+        "latin1_deep_in_a_big_file",
+        deep_latin1,
+        error="line 21001 is not valid utf-8 text (column 'Top Interests')",
+        says=("user_profiles_encoding", "utf-8, utf-16, latin-1"),
+    ),
+    Case(
+        "utf16_without_setting",
+        utf16,
+        error="looks UTF-16 encoded",
+        says=("user_profiles_encoding: utf-16", "utf-8, utf-16, latin-1"),
+    ),
+    Case(
+        "utf16_with_setting", utf16, clean_rows=20, variables={"user_profiles_encoding": "utf-16"}
+    ),
+    Case(
+        "utf8_read_as_utf16",
+        lambda tmp: write_csv(tmp / "utf8.csv", clean_rows()),
+        error="does not start like UTF-16 text",
+        variables={"user_profiles_encoding": "utf-16"},
+        says=("user_profiles_encoding: utf-8",),
+    ),
+    Case(
+        "every_reason_code_and_quoted_line_breaks",
+        every_reason_and_quoted_line_breaks,
+        clean_rows=6,
+        rejected={code: 1 for code in EVERY_REASON},
+        variables={"max_rejected_share": 0.9},
+        warnings=1,
+    ),
+    Case(
+        "too_many_rejected_rows",
+        too_many_rejected,
+        error="3 of 20 input rows were rejected (15.0%), above max_rejected_share = 0.05",
+        says=(
+            "per reason: missing_user_id: 1, out_of_range_click_through_rate: 1, unknown_gender: 1",
+            "relation main.stg_platform__user_profiles_rejected",
+        ),
+        rejected_after_stop=3,
+    ),
+    Case(
+        "no_valid_users",
+        none_valid,
+        error="no valid users: all 20 input rows were rejected; per reason: unknown_age_band: 20",
+        variables={"max_rejected_share": 1},
+        rejected_after_stop=20,
+    ),
+    Case(
+        "n_clusters_above_valid_users",
+        lambda tmp: write_csv(tmp / "twenty.csv", clean_rows()),
+        error="n_clusters = 25 asks for 25 segments, but the input has 20 valid users",
+        says=("Lower n_clusters to at most 19",),
+        variables={"n_clusters": 25},
+        names_file=False,
+    ),
+    Case(
+        "auto_range_above_valid_users",
+        lambda tmp: write_csv(tmp / "twenty.csv", clean_rows()),
+        error="n_clusters_range [20, 30] asks for at least 20 segments",
+        says=("Lower n_clusters_range to at most [2, 19]",),
+        variables={"n_clusters": "auto", "n_clusters_range": [20, 30]},
+        names_file=False,
+        select="+int_segmentation_run",
+    ),
+    Case(
+        "wildcard_in_path",
+        two_parts,
+        error="var user_profiles_path must name one file, got a wildcard ('*') in '",
+        says=("part*.csv': a build reads one export",),
+        names_file=False,
+    ),
     Case("extra_and_reordered_columns", extra_and_reordered, clean_rows=20),
     Case("quote_and_spaces_in_path", awkward_path, clean_rows=20),
     Case("no_such_file", lambda tmp: tmp / "missing.csv", error="no such file"),
@@ -213,16 +358,34 @@ CASES = [
 def test_input_gets_its_expected_outcome(case: Case, tmp_path: Path):
     path = case.make(tmp_path)
     result = run_dbt(
-        tmp_path / "dbt", variables={"user_profiles_path": str(path), **case.variables}
+        tmp_path / "dbt",
+        variables={"user_profiles_path": str(path), **case.variables},
+        extra=["--select", case.select, "--indirect-selection", "cautious"]
+        if case.select
+        else None,
     )
+    for text in case.never_says:
+        assert text not in result.output, result.output[-5000:]
     if case.error:
         assert not result.ok, "the build should have failed"
         assert case.error in result.output, result.output[-3000:]
-        if "user_profiles_path" not in result.output or "rows rejected" in case.error:
-            assert str(path.name) in result.output or "rows rejected" in case.error
+        for text in case.says:
+            assert text in result.output, result.output[-3000:]
+        if case.names_file:
+            assert f"Input file {path} (var user_profiles_path)" in result.output
+        assert "ERROR=1 " in result.output or "Encountered an error" in result.output, (
+            "one error, not several"
+        )
+        if case.rejected_after_stop is not None:
+            assert str(result.database) in result.output, "the message says where to query"
+            rejected = result.query(
+                "select count(*) from main.stg_platform__user_profiles_rejected"
+            )
+            assert rejected[0][0] == case.rejected_after_stop
         return
 
     assert result.ok, result.output[-5000:]
+    assert f" WARN={case.warnings} " in result.output
     valid = result.query("select count(*) from stg_platform__user_profiles")[0][0]
     rejected = dict(
         result.query(
@@ -236,3 +399,80 @@ def test_input_gets_its_expected_outcome(case: Case, tmp_path: Path):
     assert rejected == case.rejected
     assert input_rows == valid + rejected_rows
     assert result.query("select count(*) from fct_user_segments")[0][0] == valid
+    if rejected_rows:
+        summary = subprocess.run(
+            [sys.executable, "-m", "segmentation.summary", "--db", str(result.database)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert f"{valid:,} valid, {rejected_rows:,} rejected" in summary
+        assert "stg_platform__user_profiles_rejected" in summary
+
+
+# --- The input path from another program (issue 13, section 5) ------------------------------
+# Jinja that fails the build if dbt renders it, and Jinja that writes a file if rendered: a
+# folder may be named anything but '/'. dbt renders --vars; SEGMENTATION_USER_PROFILES_PATH
+# must be taken as written.
+FAILS_IF_RENDERED = "{{ exceptions.raise_compiler_error('the path was rendered as Jinja') }}"
+WRITES_IF_RENDERED = "{{ run_query(\"copy (select 1 as x) to 'jinja_ran.csv'\") }}"
+STAGING_ONLY = [
+    "--select",
+    "+stg_platform__user_profiles_rejected +stg_platform__user_profiles",
+    "--indirect-selection",
+    "cautious",
+]
+
+
+def jinja_folder(tmp: Path) -> Path:
+    folder = tmp / WRITES_IF_RENDERED / FAILS_IF_RENDERED
+    folder.mkdir(parents=True)
+    return write_csv(folder / "users.csv", clean_rows())
+
+
+def test_the_environment_variable_path_is_read_literally_never_rendered(tmp_path):
+    path = jinja_folder(tmp_path)
+    result = run_dbt(
+        tmp_path / "dbt", extra=STAGING_ONLY, env={"SEGMENTATION_USER_PROFILES_PATH": str(path)}
+    )
+    assert result.ok, result.output[-3000:]
+    assert "rendered as Jinja" not in result.output
+    assert not (PROJECT_DIR / "jinja_ran.csv").exists()
+    assert not list(tmp_path.rglob("jinja_ran.csv"))
+    assert result.query("select count(*) from stg_platform__user_profiles")[0][0] == 20
+
+
+def test_the_same_path_through_vars_is_rendered(tmp_path):
+    """Why the environment variable exists: dbt renders a --vars value as Jinja (README says so,
+    and says which settings must come from trusted operators only)."""
+    folder = tmp_path / FAILS_IF_RENDERED
+    folder.mkdir()
+    path = write_csv(folder / "users.csv", clean_rows())
+    result = run_dbt(tmp_path / "dbt", variables={"user_profiles_path": str(path)})
+    assert not result.ok
+    assert "the path was rendered as Jinja" in result.output
+
+
+def test_the_environment_variable_and_the_var_naming_different_files_is_refused(tmp_path):
+    first = write_csv(tmp_path / "first.csv", clean_rows())
+    second = write_csv(tmp_path / "second.csv", clean_rows())
+    result = run_dbt(
+        tmp_path / "dbt",
+        variables={"user_profiles_path": str(second)},
+        env={"SEGMENTATION_USER_PROFILES_PATH": str(first)},
+    )
+    assert not result.ok
+    assert (
+        f"environment variable SEGMENTATION_USER_PROFILES_PATH ('{first}') and var "
+        f"user_profiles_path ('{second}') name different input files: set only one"
+    ) in result.output
+
+
+def test_a_problem_with_the_environment_variables_file_names_it(tmp_path):
+    missing = tmp_path / "missing.csv"
+    result = run_dbt(tmp_path / "dbt", env={"SEGMENTATION_USER_PROFILES_PATH": str(missing)})
+    assert not result.ok
+    assert (
+        f"Input file {missing} (environment variable SEGMENTATION_USER_PROFILES_PATH): "
+        "no such file."
+    ) in result.output

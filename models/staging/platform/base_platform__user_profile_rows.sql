@@ -1,12 +1,20 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='table',
+        pre_hook="{{ drop_user_profiles_read_errors() }}",
+        post_hook="{{ check_user_profiles_read() }}",
+    )
+}}
 
 {#- Every input row, once, in input order: its parsed values, every reason a field fails its
-    check and, for such a row, its raw text. One streaming pass that DuckDB spreads over every
-    core; what needs the whole input (row numbers, duplicate ids) is decided after it, in
+    check and, for such a row, its raw text. One streaming pass (on every core from Parquet or
+    the seed; a CSV file is read by one thread, see duckdb__read_user_profiles_file); what
+    needs the whole input (row numbers, duplicate ids) is decided after it, in
     base_platform__user_profiles. Numbering rows while reading (`row_number() over ()`) would
     run the whole pass on one thread, so the row number is the position the table stores the
     row at (input_row_number). Raw text is kept for rejected rows only: storing it for every
-    row would write the input a second time. -#}
+    row would write the input a second time. A line the read cannot parse at all (e.g. text not
+    in var user_profiles_encoding) stops the build here, with one message. -#}
 
 {%- set mapped = map_export_columns(user_profiles_input_headers()) -%}
 {%- set vocabularies = var('vocabularies') -%}

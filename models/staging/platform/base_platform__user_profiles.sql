@@ -1,14 +1,7 @@
-{{
-    config(
-        materialized='view',
-        post_hook="{{ check_rejected_share(this) }}",
-    )
-}}
-
 {#- Every input row, once, with its position in the input and every reason it is rejected: the
     field checks of base_platform__user_profile_rows plus duplicate_user_id.
     stg_platform__user_profiles keeps the rows with no reason, _rejected the others. The share
-    rejected is checked right after this view is created, before anything reads it. -#}
+    rejected is checked by the tests of those two (input_accepted, input_rows_rejected). -#}
 
 {%- set vocabularies = var('vocabularies') -%}
 {%- set numeric_rules = numeric_column_rules() -%}
