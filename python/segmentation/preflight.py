@@ -51,9 +51,11 @@ def command_line(pid: int, proc: Path = Path("/proc")) -> str | None:
     return text or None
 
 
-def lock_message(path: Path, error: str, proc: Path = Path("/proc")) -> str | None:
+def lock_message(
+    path: Path, error: str, proc: Path = Path("/proc"), then: str = "build again"
+) -> str | None:
     """The one line for a warehouse that another process holds, or None if `error` is not a
-    lock conflict."""
+    lock conflict. `then` is what to do once it is free."""
     holder = lock_holder(error)
     if holder is None:
         return None
@@ -64,7 +66,7 @@ def lock_message(path: Path, error: str, proc: Path = Path("/proc")) -> str | No
         "DuckDB lets one process write a database file and no one else open it meanwhile. "
         "Close that program's connection (BI tools and DuckDB clients should open "
         "build/published/serving.duckdb read-only instead) or wait for the other build to "
-        "finish, then build again."
+        f"finish, then {then}."
     )
 
 

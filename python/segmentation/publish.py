@@ -56,6 +56,8 @@ from typing import Any
 import duckdb
 
 from segmentation.outputs import OutputFolderError, OwnedFolder, claim, read_state
+from segmentation.preflight import lock_message
+from segmentation.summary import database_path
 
 SERVING_DATABASE = "serving.duckdb"
 CURRENT_FILE = "CURRENT"
@@ -64,7 +66,6 @@ RUN_ID_COLUMN = "published_run_id"
 FLOOR_COLUMN = "is_below_privacy_floor"
 RUN_ID_PATTERN = re.compile(r"^\d{8}T\d{12}Z-[0-9a-f]{8}$")
 BUILD_LOG = "segmentation_build_log"
-DEFAULT_WAREHOUSE = "warehouse/segmentation.duckdb"
 
 #: The marts published for BI tools, read from the warehouse.
 PUBLISHED_TABLES = (
@@ -711,11 +712,6 @@ def publish_warehouse(
         )
 
 
-def warehouse_path() -> Path:
-    """The warehouse file dbt writes: $SEGMENTATION_DUCKDB_PATH, else the project default."""
-    return Path(os.environ.get("SEGMENTATION_DUCKDB_PATH", DEFAULT_WAREHOUSE)).resolve()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Publish the warehouse's last successful dbt build for BI tools and campaigns."
@@ -731,7 +727,7 @@ def main(argv: list[str] | None = None) -> int:
         "--force", action="store_true", help="publish again a build that was already published"
     )
     args = parser.parse_args(argv)
-    warehouse = (args.db or warehouse_path()).resolve()
+    warehouse = (args.db or database_path()).resolve()
     if not warehouse.is_file():
         print(f"Nothing published: no warehouse at {warehouse}; run `make build`.", file=sys.stderr)
         return 1
@@ -745,6 +741,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except (OutputFolderError, PublishSettingError) as error:
         print(f"Nothing published: {error}", file=sys.stderr)
+        return 1
+    except duckdb.IOException as error:
+        held = lock_message(warehouse, str(error), then="run `make publish`")
+        if held is None:
+            raise
+        print(f"Nothing published: {held}", file=sys.stderr)
         return 1
     except (OSError, duckdb.Error) as error:
         print(

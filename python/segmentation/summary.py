@@ -99,6 +99,7 @@ def run_summary(connection: duckdb.DuckDBPyConnection) -> str:
         f"mean ARI {figure(ari, '.2f')} over refits on 80% subsamples. "
         "See README 'Reading the verdict'."
     )
+    return text + "".join(f"\n{line}" for line in [segments_caveat(connection)] if line)
 
 
 def figure(value: float | None, spec: str) -> str:
@@ -140,7 +141,6 @@ def input_summary(connection: duckdb.DuckDBPyConnection, path: Path) -> str:
         f"Rejected rows and their reasons: stg_platform__user_profiles_rejected, e.g. "
         f"duckdb -readonly '{path}' \"from stg_platform__user_profiles_rejected\""
     )
-    return text + "".join(f"\n{line}" for line in [segments_caveat(connection)] if line)
 
 
 def segments_caveat(connection: duckdb.DuckDBPyConnection) -> str | None:
