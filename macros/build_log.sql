@@ -52,7 +52,7 @@
         ~ sql_string_literal(flags.WHICH) ~ ", "
         ~ "cast(" ~ sql_string_literal(run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f')) ~ " as " ~ dbt.type_timestamp() ~ "), "
         ~ "'running', "
-        ~ (flags.EMPTY | default(false) | string | lower) ~ ", "
+        ~ ('true' if flags.EMPTY else 'false') ~ ", "
         ~ sql_string_literal(tojson(publishing, sort_keys=true)) ~ ")"
     ) %}
     {{ return('') }}
