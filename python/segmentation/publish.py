@@ -388,6 +388,16 @@ def recover(published: OwnedFolder, audiences: OwnedFolder) -> None:
     versions = published_versions(published)
     if served and served not in versions:
         versions.append(served)
+    # The published folder's leftovers first: they are the big files, and removing them makes
+    # room for the markers on a full disk.
+    never_served = [
+        name
+        for name in published.entries
+        if (RUN_ID_PATTERN.match(name) and name not in versions)
+        or name.startswith((STAGING_PREFIX, SERVING_TEMPORARY_PREFIX))
+        or (name.startswith(f"{CURRENT_FILE}.tmp-"))
+    ]
+    published.remove(*never_served)
     commit = audiences.state.get("commit")
     if commit:
         if commit["run_id"] == served:
@@ -401,14 +411,6 @@ def recover(published: OwnedFolder, audiences: OwnedFolder) -> None:
             if name.startswith((STAGING_PREFIX, PREVIOUS_PREFIX)) or ".tmp-" in name
         )
     )
-    never_served = [
-        name
-        for name in published.entries
-        if (RUN_ID_PATTERN.match(name) and name not in versions)
-        or name.startswith((STAGING_PREFIX, SERVING_TEMPORARY_PREFIX))
-        or (name.startswith(f"{CURRENT_FILE}.tmp-"))
-    ]
-    published.remove(*never_served)
     published.record(published=sorted(versions), pending=None)
     if served and _read_current(published) != served:
         published.write_text(CURRENT_FILE, served + "\n")
@@ -742,13 +744,11 @@ def main(argv: list[str] | None = None) -> int:
     except (OutputFolderError, PublishSettingError) as error:
         print(f"Nothing published: {error}", file=sys.stderr)
         return 1
-    except duckdb.IOException as error:
-        held = lock_message(warehouse, str(error), then="run `make publish`")
-        if held is None:
-            raise
-        print(f"Nothing published: {held}", file=sys.stderr)
-        return 1
     except (OSError, duckdb.Error) as error:
+        held = lock_message(warehouse, str(error), then="run `make publish`")
+        if held is not None:
+            print(f"Nothing published: {held}", file=sys.stderr)
+            return 1
         print(
             f"Nothing published, the published version is unchanged: {error}. Fix the cause and "
             "run `make publish` to publish this build.",

@@ -716,3 +716,28 @@ def test_campaign_settings_are_checked_naming_the_var(tmp_path):
     assert not result.ok
     assert "min_segment_size must be a whole number >= 1" in result.output
     assert "interest_min_share_of_segment must be a number between 0 and 1" in result.output
+
+
+def test_a_warehouse_held_by_a_writer_gets_one_line_naming_the_process(tmp_path, capsys):
+    published_dir, audiences_dir = _folders(tmp_path)
+    warehouse = fake_warehouse(tmp_path / "warehouse.duckdb", 1, published_dir, audiences_dir)
+    holder = subprocess.Popen(
+        [
+            sys.executable, "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', "
+            "flush=True); time.sleep(60)",
+            str(warehouse),
+        ],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        assert main(["--db", str(warehouse)]) == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    error = capsys.readouterr().err
+    assert error.startswith(f"Nothing published: The warehouse {warehouse} is in use")
+    assert f"PID {holder.pid}" in error and "run `make publish`" in error
+    assert len(error.strip().splitlines()) == 1
+    assert not (published_dir / SERVING_DATABASE).exists()

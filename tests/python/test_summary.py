@@ -63,6 +63,10 @@ def test_a_run_without_a_stability_figure_is_still_summarised():
         "4.3 as structure_z_score, null::double as stability_ari, 6 as fit_rows, "
         "6 as input_rows, true as is_latest"
     )
+    connection.execute(
+        "create table dim_segments as select 'strong' as structure_verdict, "
+        "false as is_unstable, null::double as stability_jaccard"
+    )
     text = run_summary(connection)
     assert "mean ARI - over refits" in text
     assert "silhouette 0.330 vs 0.100" in text
