@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from segmentation import publish as publish_module
@@ -301,3 +302,90 @@ def test_recovery_keeps_versions_that_were_served_and_only_those(tmp_path):
     assert not (published_dir / ghost).exists()
     assert read_state(published_dir)["published"] == served
     assert_tidy(published_dir, audiences_dir, 2, keep=3)
+
+
+# --- Smaller decisions of publishing ---
+
+
+def test_a_file_system_without_hard_links_keeps_copies_to_put_back(tmp_path, monkeypatch, capsys):
+    """The audience files a commit replaces are kept as hard links, or copies where the file
+    system has none; either way a failure at the swap puts every one of them back."""
+    warehouse, published_dir, audiences_dir = setup_two_generations(tmp_path)
+    before = audience_state(audiences_dir)
+
+    def no_links(source, target, *args, **kwargs):
+        raise OSError(errno.EPERM, os.strerror(errno.EPERM), str(target))
+
+    monkeypatch.setattr(os, "link", no_links)
+    with monkeypatch.context() as patch:
+        read_only = OSError(errno.EROFS, os.strerror(errno.EROFS), "serving.duckdb")
+        _stop_at(patch, _in_published("serving.duckdb"), False, read_only)
+        assert main(["--db", str(warehouse)]) == 1
+    assert audience_state(audiences_dir) == before
+    _assert_recovered(published_dir, audiences_dir, 1)
+    assert main(["--db", str(warehouse)]) == 0
+    assert_tidy(published_dir, audiences_dir, 2, keep=2)
+
+
+def test_a_first_publish_killed_after_the_swap_gets_its_current_files(tmp_path, monkeypatch):
+    published_dir, audiences_dir = tmp_path / "published", tmp_path / "audiences"
+    warehouse = fake_warehouse(tmp_path / "warehouse.duckdb", 1, published_dir, audiences_dir)
+    with monkeypatch.context() as patch:
+        _stop_at(patch, _in_published("serving.duckdb"), True)
+        with pytest.raises(Killed):
+            main(["--db", str(warehouse)])
+    assert not (published_dir / "CURRENT").exists()
+    for folder in (published_dir, audiences_dir):
+        (folder / USER_FILE).write_text("mine")
+    _recover(published_dir, audiences_dir)
+    _assert_recovered(published_dir, audiences_dir, 1)
+
+
+def test_the_warning_after_the_swap_names_the_version_readers_now_see(tmp_path, monkeypatch):
+    warehouse, published_dir, audiences_dir = setup_two_generations(tmp_path)
+    with monkeypatch.context() as patch:
+        read_only = OSError(errno.EROFS, os.strerror(errno.EROFS), "CURRENT")
+        _stop_at(patch, _in_published("CURRENT"), False, read_only)
+        with pytest.raises(publish_module.PublishUnfinished) as unfinished:
+            publish_module.publish_warehouse(warehouse)
+    run_id = served_run_id(published_dir)
+    assert unfinished.value.run_id == run_id
+    message = str(unfinished.value)
+    assert message.startswith(f"published version {run_id}, but finishing up failed: ")
+    assert "Read-only file system" in message
+    assert "Readers see the new version" in message
+    assert "old versions" in message
+    assert unfinished.value.__cause__ is read_only
+
+
+def test_the_warehouse_is_where_dbt_writes_it(tmp_path, monkeypatch):
+    # README: the warehouse file is warehouse/segmentation.duckdb unless SEGMENTATION_DUCKDB_PATH
+    # says otherwise.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SEGMENTATION_DUCKDB_PATH", raising=False)
+    assert (
+        publish_module.warehouse_path() == tmp_path.resolve() / "warehouse" / "segmentation.duckdb"
+    )
+    monkeypatch.setenv("SEGMENTATION_DUCKDB_PATH", "elsewhere/w.duckdb")
+    assert publish_module.warehouse_path() == tmp_path.resolve() / "elsewhere" / "w.duckdb"
+
+
+def test_audience_files_need_the_audience_columns_and_known_formats(tmp_path):
+    with duckdb.connect() as connection:
+        lacking = connection.sql("select 'u1' as user_id, 1 as segment_id, 0.5 as confidence")
+        with pytest.raises(publish_module.PublishSettingError) as refused:
+            publish_module.write_audience_files(lacking, tmp_path)
+        assert "segment_name" in str(refused.value)
+        assert "assignment_confidence" in str(refused.value)
+        assert "user_id" not in str(refused.value)
+        audiences = connection.sql(
+            "select 'u1' as user_id, 1 as segment_id, 'One' as segment_name, "
+            "0.5 as assignment_confidence"
+        )
+        with pytest.raises(publish_module.PublishSettingError, match="xlsx"):
+            publish_module.write_audience_files(audiences, tmp_path, ["csv", "xlsx"])
+        assert list(tmp_path.iterdir()) == []
+        rows = publish_module.write_audience_files(audiences, tmp_path, ["csv"])
+    assert rows == [
+        {"segment_id": 1, "file_format": "csv", "file_name": "segment_1.csv", "users": 1}
+    ]
