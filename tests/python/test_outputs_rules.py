@@ -209,3 +209,34 @@ def test_make_clean_command_cleans_each_folder_it_is_given(tmp_path, capsys):
     with pytest.raises(SystemExit):
         outputs.main(["remove", str(users)])
     assert os.listdir(users) == ["photo.jpg"]
+
+
+def test_a_new_marker_says_who_owns_the_folder_for_what_and_lists_nothing_yet(tmp_path):
+    claim(tmp_path / "out", "report", "--out")
+    marker = json.loads((tmp_path / "out" / MARKER).read_text())
+    assert marker == {"owner": "segmentation", "kind": "report", "entries": [], "state": {}}
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new folder", "owned folder"])
+def test_an_owned_folder_names_its_setting_when_it_refuses(tmp_path, existing):
+    if existing:
+        claim(tmp_path / "out", "report", "--out")
+    folder = claim(tmp_path / "out", "report", "--out")
+    (folder.path / "page.html").write_text("the user's")
+    with pytest.raises(OutputFolderError) as refused:
+        folder.refuse_foreign("page.html")
+    assert str(refused.value).startswith(f"--out: {folder.path / 'page.html'} was not written")
+
+
+def test_a_foreign_folder_is_refused_with_what_to_do(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "plan.txt").write_text("mine")
+    with pytest.raises(OutputFolderError) as refused:
+        claim(tmp_path / "docs", "audiences", "var audiences_dir")
+    assert str(refused.value).endswith(": choose a new or empty folder.")
+
+
+def test_make_clean_command_says_what_it_is(capsys):
+    with pytest.raises(SystemExit):
+        outputs.main(["--help"])
+    assert "what `make clean` runs" in capsys.readouterr().out
