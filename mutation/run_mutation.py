@@ -89,6 +89,10 @@ NOT_LINKED = {
     "mutants",
     "__pycache__",
 }
+# Why a surviving mutant may be listed in the equivalents file: it cannot change what the code
+# does ("equivalent"), or it changes only what no specification fixes, e.g. which seeded
+# subsample is drawn ("unspecified"; the reason must say which specification is silent).
+EQUIVALENCE_KINDS = ("equivalent", "unspecified")
 # mutmut's exit-code classes, by what they mean for the survival rate.
 KILLED = {"killed", "timeout", "segfault", "caught by type check"}
 UNDETECTED = {"survived", "no tests", "suspicious"}
@@ -100,6 +104,7 @@ class Mutant:
     module: str
     status: str
     diff: list[str] = field(default_factory=list)  # the changed lines, "-" then "+"
+    kind: str | None = None  # its equivalence entry's kind, when it is listed and still alive
 
     @property
     def change(self) -> str:
@@ -278,6 +283,12 @@ def load_equivalents(path: Path = EQUIVALENTS_FILE) -> dict[str, dict]:
         missing = [key for key in ("name", "change", "reason") if not entry.get(key)]
         if missing:
             raise SystemExit(f"{path}: entry {entry} lacks {', '.join(missing)}")
+        entry.setdefault("kind", "equivalent")
+        if entry["kind"] not in EQUIVALENCE_KINDS:
+            raise SystemExit(
+                f"{path}: {entry['name']}: kind {entry['kind']!r}, not one of "
+                f"{', '.join(EQUIVALENCE_KINDS)}"
+            )
         if entry["name"] in by_name:
             raise SystemExit(f"{path}: {entry['name']} is listed twice")
         by_name[entry["name"]] = entry
@@ -303,6 +314,8 @@ def summarise(
                 )
                 entry = None
             if mutant.status in UNDETECTED:
+                if entry:
+                    mutant.kind = entry.get("kind", "equivalent")
                 (equivalent if entry else undetected).append(mutant)
             elif entry and mutant.status == "killed":
                 problems.append(
@@ -349,6 +362,7 @@ def report(results: list[ModuleResult], seconds: float, threshold: float) -> tup
             f"{result.raw_rate:>8.1f}{result.rate:>16.1f}{'  above ' if over else ''}"
             + (f"{threshold:g}%" if over else "")
         )
+    unspecified = sum(m.kind == "unspecified" for r in results for m in r.equivalent)
     uncertain = Counter()
     for result in results:
         uncertain.update({s: n for s, n in result.statuses.items() if s in KILLED - {"killed"}})
@@ -358,8 +372,11 @@ def report(results: list[ModuleResult], seconds: float, threshold: float) -> tup
     lines += [
         "",
         "survived: mutants no selected test notices (mutmut's survived, no tests and suspicious);",
-        "equiv.: those of them listed in mutation/equivalent_mutants.toml (cannot change "
-        "behaviour);",
+        "equiv.: those of them listed in mutation/equivalent_mutants.toml, with the reason: "
+        "they cannot change behaviour,",
+        "or (kind unspecified) they change only what no specification fixes"
+        + (f" ({unspecified} of them)" if unspecified else "")
+        + ";",
         "raw % = survived / mutants; after equiv. % = (survived - equiv.) / (mutants - equiv.).",
         f"threshold: {threshold:g}% after equivalents, per module and overall. "
         f"mutmut ran {seconds:.0f} s.",

@@ -173,3 +173,25 @@ def test_a_users_file_where_the_runner_links_stops_it(tmp_path):
     with pytest.raises(SystemExit, match="README.md was not written by this project"):
         runner.prepare_work_dir(work)
     assert (work / "README.md").read_text() == "my own readme"
+
+
+def test_an_entry_says_whether_it_is_equivalent_or_unspecified(tmp_path):
+    listed = tmp_path / "equivalents.toml"
+    listed.write_text(
+        "[[mutant]]\nname = 'segmentation.identity.x_f__mutmut_1'\nchange = 'a -> b'\n"
+        "reason = 'r'\n\n[[mutant]]\nname = 'segmentation.identity.x_f__mutmut_2'\n"
+        "change = 'a -> b'\nreason = 'r'\nkind = 'unspecified'\n"
+    )
+    equivalents = runner.load_equivalents(listed)
+    assert [e["kind"] for e in equivalents.values()] == ["equivalent", "unspecified"]
+    mutants = [mutant(n, "survived") for n in (1, 2)] + [mutant(n, "killed") for n in range(3, 21)]
+    results, problems = runner.summarise(mutants, ["identity"], equivalents)
+    assert problems == [] and [m.kind for m in results[0].equivalent] == [
+        "equivalent",
+        "unspecified",
+    ]
+    text, ok = runner.report(results, 1.0, threshold=10)
+    assert ok and "change only what no specification fixes (1 of them)" in text
+    listed.write_text(listed.read_text().replace("'unspecified'", "'harmless'"))
+    with pytest.raises(SystemExit, match="kind 'harmless', not one of equivalent, unspecified"):
+        runner.load_equivalents(listed)

@@ -5,6 +5,7 @@ test_publish_recovery.py hold the rest."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -295,3 +296,21 @@ def test_run_ids_are_in_utc_whatever_the_local_time_zone(monkeypatch):
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_the_commands_help_documents_each_option(monkeypatch, capsys):
+    """`--help` is the command's documentation (README names the options): each option with
+    what it does, one line each."""
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    expected = [
+        "Publish the warehouse's last successful dbt build for BI tools and campaigns.",
+        r"--db DB\s+warehouse \(default: as dbt\)",
+        r"--published-dir PUBLISHED_DIR\s+instead of the build's published_dir",
+        r"--audiences-dir AUDIENCES_DIR\s+instead of the build's audiences_dir",
+        r"--force\s+publish again a build that was already published",
+    ]
+    for pattern in expected:
+        assert re.search(rf"^\s*{pattern}$", text, re.MULTILINE), pattern
