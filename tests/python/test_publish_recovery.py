@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -145,6 +146,7 @@ def _version_folder(function: str, target: Path) -> bool:
 # (step, after the call?, generation a reader is served right after, generation after recovery)
 # Generation 1 has audience files for segments 1 and 3, generation 2 for segments 1 and 4.
 STOPS = {
+    "version folder about to be renamed into place": (_version_folder, False, 1),
     "version folder renamed into place": (_version_folder, True, 1),
     "second new audience file": (_in_audiences("segment_1.parquet"), False, 1),
     "old segment's file moved aside": (_moved_out("segment_3.csv"), False, 1),
@@ -223,26 +225,37 @@ def test_a_failure_while_writing_publishes_nothing(tmp_path, monkeypatch, capsys
     assert audience_state(audiences_dir) == before
 
 
-def test_a_clean_up_that_fails_too_is_left_to_the_next_publish(tmp_path, monkeypatch):
-    """The folder turns read-only at the swap: the error raised is the swap's, with a note that
-    undoing failed as well; the next publish undoes what is left and publishes."""
+@pytest.mark.parametrize(
+    "where",
+    ["version folder renamed into place", "second new audience file", "serving database"],
+)
+def test_a_clean_up_that_fails_too_is_left_to_the_next_publish(tmp_path, monkeypatch, where):
+    """The folders turn read-only at a step before the swap: the error raised is that step's,
+    with a note that undoing failed as well; the next publish undoes what is left and
+    publishes."""
+    step = {
+        "version folder renamed into place": _version_folder,
+        "second new audience file": _in_audiences("segment_1.parquet"),
+        "serving database": _in_published("serving.duckdb"),
+    }[where]
     warehouse, published_dir, audiences_dir = setup_two_generations(tmp_path)
     before = audience_state(audiences_dir)
     failing = []
 
     with monkeypatch.context() as patch:
-        original = os.replace
+        for name in ("replace", "rename"):
+            original = getattr(os, name)
 
-        def read_only_from_the_swap(source, target, *args, **kwargs):
-            if Path(target).name == "serving.duckdb" or failing:
-                failing.append(target)
-                raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(target))
-            return original(source, target, *args, **kwargs)
+            def read_only_from_there(source, target, *args, _original=original, _name=name):
+                if failing or step(_name, Path(target)):
+                    failing.append(target)
+                    raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(target))
+                return _original(source, target, *args)
 
-        patch.setattr(os, "replace", read_only_from_the_swap)
+            patch.setattr(os, name, read_only_from_there)
         with pytest.raises(OSError) as raised:
             publish_module.publish_warehouse(warehouse)
-    assert Path(raised.value.filename).name == "serving.duckdb"
+    assert Path(raised.value.filename) == Path(failing[0])
     notes = getattr(raised.value, "__notes__", [])
     assert len(notes) == 1 and notes[0].startswith("(clean-up deferred to the next publish: ")
     assert len(failing) > 1  # the clean-up did try, and failed
@@ -389,3 +402,76 @@ def test_audience_files_need_the_audience_columns_and_known_formats(tmp_path):
     assert rows == [
         {"segment_id": 1, "file_format": "csv", "file_name": "segment_1.csv", "users": 1}
     ]
+
+
+def test_a_first_publish_killed_before_the_swap_leaves_nothing_behind(tmp_path, monkeypatch):
+    published_dir, audiences_dir = tmp_path / "published", tmp_path / "audiences"
+    warehouse = fake_warehouse(tmp_path / "warehouse.duckdb", 1, published_dir, audiences_dir)
+    with monkeypatch.context() as patch:
+        _stop_at(patch, _in_published("serving.duckdb"), False)
+        with pytest.raises(Killed):
+            main(["--db", str(warehouse)])
+    _recover(published_dir, audiences_dir)
+    for folder in (published_dir, audiences_dir):
+        assert sorted(p.name for p in folder.iterdir() if p.name != LOCK) == [MARKER], folder
+    assert read_state(published_dir)["published"] == []
+
+
+def test_a_write_ahead_log_left_beside_the_new_serving_database_is_removed(tmp_path, monkeypatch):
+    """DuckDB may leave a .wal file beside a database it was writing when the process died."""
+    warehouse, published_dir, audiences_dir = setup_two_generations(tmp_path)
+    real = publish_module.write_serving_database
+
+    def dies_after_logging(path, rows):
+        real(path, rows)
+        Path(f"{path}.wal").write_bytes(b"log")
+        raise Killed(str(path))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(publish_module, "write_serving_database", dies_after_logging)
+        patch.setattr(publish_module, "_undo", lambda *args, **kwargs: None)
+        with pytest.raises(Killed):
+            main(["--db", str(warehouse)])
+    assert [p.name for p in published_dir.glob("*.wal")]
+    _recover(published_dir, audiences_dir)
+    _assert_recovered(published_dir, audiences_dir, 1)
+
+
+def test_the_new_version_is_kept_even_when_its_name_sorts_first(tmp_path, monkeypatch):
+    """Versions beyond the newest published_versions_to_keep go, never the one just published
+    (say the clock was set back). Later publishes remove it as usual."""
+    warehouse, published_dir, audiences_dir = setup_two_generations(tmp_path, keep=1)
+    first = served_run_id(published_dir)
+    earlier = "19990101T000000000000Z-00000000"
+    monkeypatch.setattr(publish_module, "new_run_id", lambda *args, **kwargs: earlier)
+    before = datetime.now(UTC).replace(tzinfo=None)
+    publication = publish_module.publish_warehouse(warehouse)
+    # The newest one by name (the first) stays, and the one just published.
+    assert publication.run_id == earlier and publication.removed_versions == []
+    assert served_run_id(published_dir) == earlier
+    assert (published_dir / earlier / "dim_segments.parquet").is_file()
+    assert read_state(published_dir)["published"] == [earlier, first]
+    with duckdb.connect(str(published_dir / "serving.duckdb"), read_only=True) as reader:
+        [(published_at,)] = reader.sql("select distinct published_at from publication").fetchall()
+    assert before <= published_at <= datetime.now(UTC).replace(tzinfo=None)  # UTC, as run ids
+
+
+def test_a_run_id_and_an_audiences_folder_are_required(tmp_path):
+    settings = publish_module.PublishSettings(tmp_path / "p", audiences_dir=tmp_path / "a")
+    with pytest.raises(publish_module.PublishSettingError, match="not a run id: 'latest'"):
+        publish_module.publish({}, None, {}, settings, "latest", "i")
+    settings = publish_module.PublishSettings(tmp_path / "p")
+    with pytest.raises(publish_module.PublishSettingError) as refused:
+        publish_module.publish({}, None, {}, settings, "20250101T000000000000Z-00000000", "i")
+    assert str(refused.value) == "audiences_dir must be a folder path"
+    assert not (tmp_path / "p").exists()
+
+
+def test_a_foreign_published_folder_is_refused_naming_its_var(tmp_path, capsys):
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / "plan.txt").write_text("mine")
+    warehouse = fake_warehouse(tmp_path / "w.duckdb", 1, documents, tmp_path / "audiences")
+    assert main(["--db", str(warehouse)]) == 1
+    assert capsys.readouterr().err.startswith(f"Nothing published: var published_dir = {documents}")
+    assert sorted(p.name for p in documents.iterdir()) == ["plan.txt"]
