@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -208,6 +211,7 @@ def test_make_clean_command_cleans_each_folder_it_is_given(tmp_path, capsys):
     ]
     with pytest.raises(SystemExit):
         outputs.main(["remove", str(users)])
+    assert "argument command: invalid choice: 'remove'" in capsys.readouterr().err
     assert os.listdir(users) == ["photo.jpg"]
 
 
@@ -225,7 +229,9 @@ def test_an_owned_folder_names_its_setting_when_it_refuses(tmp_path, existing):
     (folder.path / "page.html").write_text("the user's")
     with pytest.raises(OutputFolderError) as refused:
         folder.refuse_foreign("page.html")
-    assert str(refused.value).startswith(f"--out: {folder.path / 'page.html'} was not written")
+    message = str(refused.value)
+    assert message.startswith(f"--out: {folder.path / 'page.html'} was not written")
+    assert message.endswith(". Move it elsewhere.")
 
 
 def test_a_foreign_folder_is_refused_with_what_to_do(tmp_path):
@@ -240,3 +246,59 @@ def test_make_clean_command_says_what_it_is(capsys):
     with pytest.raises(SystemExit):
         outputs.main(["--help"])
     assert "what `make clean` runs" in capsys.readouterr().out
+
+
+def test_remove_skips_names_it_did_not_write_and_goes_on(tmp_path):
+    folder = claim(tmp_path / "out", "audiences", "var audiences_dir")
+    folder.record("a.csv", "b.csv")
+    for name in ("mine.txt", "a.csv", "b.csv"):
+        (folder.path / name).write_text(name)
+    assert folder.remove("mine.txt", "a.csv", "b.csv") == ["a.csv", "b.csv"]
+    assert sorted(p.name for p in folder.path.iterdir()) == [MARKER, "mine.txt"]
+
+
+def test_an_interrupted_write_leaves_only_listed_files(tmp_path, monkeypatch):
+    """write_text lists its temporary file before writing it, so the next run can remove what a
+    write stopped halfway left behind."""
+    folder = claim(tmp_path / "out", "report", "--out")
+
+    replace = os.replace
+
+    def stopped(source, target, *args, **kwargs):
+        if Path(target).name == "report.html":
+            raise KeyboardInterrupt
+        return replace(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        folder.write_text("report.html", "<p/>")
+    monkeypatch.undo()
+    again = claim(tmp_path / "out", "report", "--out")
+    left = {p.name for p in again.path.iterdir()} - {MARKER}
+    assert left and left <= again.entries
+    again.remove(*again.entries)
+    assert [p.name for p in again.path.iterdir()] == [MARKER]
+
+
+def test_files_are_written_as_utf8_whatever_the_locale(tmp_path):
+    """The report reads its own page back as UTF-8, and the page says so: the file must be
+    UTF-8 also where the locale is ASCII."""
+    code = textwrap.dedent(
+        f"""\
+        from segmentation.outputs import claim
+        claim({str(tmp_path / "out")!r}, "report", "--out").write_text("r.html", "Z\\u00fcrich")
+        """
+    )
+    env = {
+        **os.environ,
+        "LC_ALL": "C",
+        "LANG": "C",
+        "PYTHONUTF8": "0",
+        "PYTHONCOERCECLOCALE": "0",
+        "PYTHONPATH": str(Path(outputs.__file__).parents[1]),
+    }
+    completed = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert (tmp_path / "out" / "r.html").read_bytes() == "Zürich".encode()
