@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,11 +82,17 @@ def _expected_audience_files(generation: int) -> set[str]:
 
 
 def _recover(published_dir: Path, audiences_dir: Path) -> None:
-    """What the next publish does first."""
-    recover(
-        claim(published_dir, "published", "var published_dir"),
-        claim(audiences_dir, "audiences", "var audiences_dir"),
-    )
+    """What the next publish does first, as the other process it is (temporary files are named
+    after the process id: a leftover must not be mistaken for the next publish's own)."""
+    real_getpid = os.getpid
+    os.getpid = lambda: real_getpid() + 1
+    try:
+        recover(
+            claim(published_dir, "published", "var published_dir"),
+            claim(audiences_dir, "audiences", "var audiences_dir"),
+        )
+    finally:
+        os.getpid = real_getpid
 
 
 def _assert_recovered(published_dir: Path, audiences_dir: Path, generation: int) -> None:
@@ -367,7 +374,7 @@ def test_the_warning_after_the_swap_names_the_version_readers_now_see(tmp_path, 
     assert message.startswith(f"published version {run_id}, but finishing up failed: ")
     assert "Read-only file system" in message
     assert "Readers see the new version" in message
-    assert "old versions" in message
+    assert "CURRENT" in message and message.endswith("the removal of old versions.")
     assert unfinished.value.__cause__ is read_only
 
 
@@ -444,8 +451,14 @@ def test_the_new_version_is_kept_even_when_its_name_sorts_first(tmp_path, monkey
     first = served_run_id(published_dir)
     earlier = "19990101T000000000000Z-00000000"
     monkeypatch.setattr(publish_module, "new_run_id", lambda *args, **kwargs: earlier)
+    monkeypatch.setenv("TZ", "Asia/Tokyo")  # published_at is UTC whatever the local zone
+    time.tzset()
     before = datetime.now(UTC).replace(tzinfo=None)
-    publication = publish_module.publish_warehouse(warehouse)
+    try:
+        publication = publish_module.publish_warehouse(warehouse)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
     # The newest one by name (the first) stays, and the one just published.
     assert publication.run_id == earlier and publication.removed_versions == []
     assert served_run_id(published_dir) == earlier
