@@ -208,6 +208,7 @@ def test_a_failure_before_the_swap_publishes_nothing(tmp_path, monkeypatch, caps
     assert hit
     error = capsys.readouterr().err
     assert error.startswith("Nothing published, the published version is unchanged")
+    assert error.endswith("Fix the cause and run `make publish` to publish this build.\n")
     assert "Read-only file system" in error and "clean-up deferred" not in error
     # Undone at once, not left for the next publish.
     _assert_recovered(published_dir, audiences_dir, 1)

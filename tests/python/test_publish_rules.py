@@ -166,6 +166,16 @@ def test_a_build_without_segments_is_not_published(tmp_path, capsys):
     assert not (tmp_path / "p" / "serving.duckdb").exists()
 
 
+def test_the_command_names_the_warehouse_it_refuses(tmp_path, capsys):
+    warehouse = fake_warehouse(
+        tmp_path / "w.duckdb", 1, tmp_path / "p", tmp_path / "a", status="failed"
+    )
+    assert main(["--db", str(warehouse)]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"Nothing published: the last dbt build on {warehouse} (")
+    assert error.endswith(" The published version is unchanged.\n")
+
+
 def test_no_warehouse_is_one_line_saying_what_to_run(tmp_path, capsys):
     assert main(["--db", str(tmp_path / "none.duckdb")]) == 1
     captured = capsys.readouterr()
