@@ -4,10 +4,11 @@ mutmut changes one thing at a time in a module (a comparison, a constant, a cond
 the tests that call the changed function. A mutant no test notices "survived": a behaviour that
 can be broken without any test failing. This script
 
-1. lays out a work folder (default `.mutation/`, made and marked by this script) in the layout
-   mutmut understands: the package as `src/segmentation` (mutmut names modules after their path
-   and strips only `src/`; the project keeps it under `python/`), the other project files
-   beside it (tests read `segments/`, `bench/`, ... relative to the project), all as symlinks;
+1. lays out a work folder (default `.mutation/`; a folder the project owns, see
+   segmentation.outputs, so `make clean` removes what it wrote there) in the layout mutmut
+   understands: the package as `src/segmentation` (mutmut names modules after their path and
+   strips only `src/`; the project keeps it under `python/`), the other project files beside
+   it (tests read `segments/`, `bench/`, ... relative to the project), all as symlinks;
 2. runs `mutmut run` there on the chosen modules, with the fast tests only (`-m "not dbt"`:
    a dbt build per mutant would take days; mutmut runs, per mutant, only the selected tests
    that call the mutated function);
@@ -29,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -39,21 +39,43 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+# This checkout's package, whatever the environment has installed.
+sys.path.insert(0, str(PROJECT_DIR / "python"))
+
+from segmentation.outputs import OutputFolderError, OwnedFolder, claim  # noqa: E402
+
 PACKAGE = "segmentation"
 # The package's decision modules (issue 13, section 7).
-MODULES = ("naming", "quality", "identity", "publish", "clustering", "rule_segments")
+# outputs decides what may be deleted, so it is one too.
+MODULES = (
+    "naming",
+    "quality",
+    "identity",
+    "publish",
+    "clustering",
+    "rule_segments",
+    "outputs",
+)
 EQUIVALENTS_FILE = PROJECT_DIR / "mutation" / "equivalent_mutants.toml"
 DEFAULT_WORK_DIR = PROJECT_DIR / ".mutation"
-MARKER = ".made-by-make-mutation"
+WORK_DIR_KIND = "mutation"
+WORK_DIR_SETTING = "MUTATION_DIR"
+# What the work folder's marker was called before it used segmentation.outputs.
+OLD_MARKER = ".made-by-make-mutation"
 # Tests run per mutant: the fast ones. test_generator.py exercises only the generator and
 # scikit-learn directly (~30 s), so it would only slow the one stats run down;
-# test_mutation_runner.py tests this script, not the package.
+# test_mutation_runner.py tests this script, not the package. test_publish_faults.py kills or
+# fails a publish at every rename, in processes of their own (~3 min): run for every publish
+# and outputs mutant no test kills first, it would take hours, and a mutant reached only in
+# those processes is not seen by mutmut; test_publish_recovery.py tests the same decisions
+# (what recover and the commit keep, put back or remove) in-process, in seconds.
 TEST_SELECTION = [
     "tests/python",
     "-m",
     "not dbt",
     "--ignore=tests/python/test_generator.py",
     "--ignore=tests/python/test_mutation_runner.py",
+    "--ignore=tests/python/test_publish_faults.py",
 ]
 # Project entries the tests never need (and the work folder itself); src/ is the package's.
 NOT_LINKED = {
@@ -67,6 +89,10 @@ NOT_LINKED = {
     "mutants",
     "__pycache__",
 }
+# Why a surviving mutant may be listed in the equivalents file: it cannot change what the code
+# does ("equivalent"), or it changes only what no specification fixes, e.g. which seeded
+# subsample is drawn ("unspecified"; the reason must say which specification is silent).
+EQUIVALENCE_KINDS = ("equivalent", "unspecified")
 # mutmut's exit-code classes, by what they mean for the survival rate.
 KILLED = {"killed", "timeout", "segfault", "caught by type check"}
 UNDETECTED = {"survived", "no tests", "suspicious"}
@@ -78,6 +104,7 @@ class Mutant:
     module: str
     status: str
     diff: list[str] = field(default_factory=list)  # the changed lines, "-" then "+"
+    kind: str | None = None  # its equivalence entry's kind, when it is listed and still alive
 
     @property
     def change(self) -> str:
@@ -114,41 +141,46 @@ def rate(part: int, whole: int) -> float:
 # --- The work folder ---------------------------------------------------------------------------
 
 
-def prepare_work_dir(work_dir: Path) -> None:
-    """Make (or reuse, if this script made it) the work folder and lay the project out in it."""
-    work_dir = work_dir.resolve()
-    dangerous = {PROJECT_DIR, Path.home().resolve(), Path("/"), *PROJECT_DIR.parents}
-    if work_dir in dangerous:
-        raise SystemExit(f"make mutation: refusing work folder {work_dir}: choose one of its own")
-    if work_dir.exists() and any(work_dir.iterdir()) and not (work_dir / MARKER).exists():
-        raise SystemExit(
-            f"make mutation: {work_dir} exists, is not empty and was not made by make mutation "
-            f"(no {MARKER} in it); choose another folder (MUTATION_DIR) or empty it"
-        )
-    work_dir.mkdir(parents=True, exist_ok=True)
-    (work_dir / MARKER).write_text(
-        "Made by `make mutation` (mutation/run_mutation.py), which rewrites this folder.\n"
-    )
+def prepare_work_dir(work_dir: Path) -> OwnedFolder:
+    """The work folder, as a folder the project owns (segmentation.outputs: created or found
+    empty, and marked), laid out afresh: every entry an earlier run wrote there is removed, then
+    each entry is listed in the folder's inventory before it is created, so that `make clean`
+    removes exactly those. A file of someone else's in it stays; a dangerous or foreign folder,
+    or a file of someone else's where the layout needs an entry, stops it."""
+    try:
+        folder = claim(work_dir, WORK_DIR_KIND, WORK_DIR_SETTING, protected=[PROJECT_DIR])
+        lay_out(folder)
+    except OutputFolderError as error:
+        hint = ""
+        if (Path(work_dir) / OLD_MARKER).exists():
+            hint = (
+                f" (It holds {OLD_MARKER}: an earlier `make mutation` made it before it used the "
+                "project's markers; remove that folder once.)"
+            )
+        raise SystemExit(f"make mutation: {error}{hint}") from None
+    return folder
+
+
+def lay_out(folder: OwnedFolder) -> None:
     # Fresh mutants every run: results never come from an earlier run's cache.
-    shutil.rmtree(work_dir / "mutants", ignore_errors=True)
+    folder.remove(*folder.entries)
     links = {Path("src") / PACKAGE: PROJECT_DIR / "python" / PACKAGE}
     for entry in sorted(PROJECT_DIR.iterdir()):
         skip = entry.name.startswith(".") or entry.name.endswith("egg-info")
         if skip or entry.name in NOT_LINKED or entry.name == "pyproject.toml":
             continue
-        if entry.resolve() == work_dir:
+        if entry.resolve() == folder.path:
             continue
         links[Path(entry.name)] = entry
     for relative, target in links.items():
-        link = work_dir / relative
+        top = relative.parts[0]
+        folder.refuse_foreign(top)
+        folder.record(top)
+        link = folder.path / relative
         link.parent.mkdir(parents=True, exist_ok=True)
-        if link.is_symlink():
-            link.unlink()
-        elif link.exists():
-            raise SystemExit(f"make mutation: {link} is not a link this script made; remove it")
         link.symlink_to(target)
     also_copy = sorted(str(path) for path in links if path.parts[0] not in ("src", "tests"))
-    (work_dir / "pyproject.toml").write_text(pyproject_text(also_copy))
+    folder.write_text("pyproject.toml", pyproject_text(also_copy))
 
 
 def pyproject_text(also_copy: list[str]) -> str:
@@ -181,8 +213,10 @@ def toml_table(name: str, values: dict) -> str:
 # --- Running mutmut ----------------------------------------------------------------------------
 
 
-def run_mutmut(work_dir: Path, modules: list[str], max_children: int | None) -> float:
+def run_mutmut(folder: OwnedFolder, modules: list[str], max_children: int | None) -> float:
     """`mutmut run` on the modules' mutants; returns the seconds it took."""
+    folder.record("mutants", "mutmut.log")  # what mutmut writes there, listed before it does
+    work_dir = folder.path
     log_path = work_dir / "mutmut.log"
     command = [sys.executable, "-m", "mutmut", "run"]
     if max_children:
@@ -249,6 +283,12 @@ def load_equivalents(path: Path = EQUIVALENTS_FILE) -> dict[str, dict]:
         missing = [key for key in ("name", "change", "reason") if not entry.get(key)]
         if missing:
             raise SystemExit(f"{path}: entry {entry} lacks {', '.join(missing)}")
+        entry.setdefault("kind", "equivalent")
+        if entry["kind"] not in EQUIVALENCE_KINDS:
+            raise SystemExit(
+                f"{path}: {entry['name']}: kind {entry['kind']!r}, not one of "
+                f"{', '.join(EQUIVALENCE_KINDS)}"
+            )
         if entry["name"] in by_name:
             raise SystemExit(f"{path}: {entry['name']} is listed twice")
         by_name[entry["name"]] = entry
@@ -274,6 +314,8 @@ def summarise(
                 )
                 entry = None
             if mutant.status in UNDETECTED:
+                if entry:
+                    mutant.kind = entry.get("kind", "equivalent")
                 (equivalent if entry else undetected).append(mutant)
             elif entry and mutant.status == "killed":
                 problems.append(
@@ -320,6 +362,7 @@ def report(results: list[ModuleResult], seconds: float, threshold: float) -> tup
             f"{result.raw_rate:>8.1f}{result.rate:>16.1f}{'  above ' if over else ''}"
             + (f"{threshold:g}%" if over else "")
         )
+    unspecified = sum(m.kind == "unspecified" for r in results for m in r.equivalent)
     uncertain = Counter()
     for result in results:
         uncertain.update({s: n for s, n in result.statuses.items() if s in KILLED - {"killed"}})
@@ -329,8 +372,11 @@ def report(results: list[ModuleResult], seconds: float, threshold: float) -> tup
     lines += [
         "",
         "survived: mutants no selected test notices (mutmut's survived, no tests and suspicious);",
-        "equiv.: those of them listed in mutation/equivalent_mutants.toml (cannot change "
-        "behaviour);",
+        "equiv.: those of them listed in mutation/equivalent_mutants.toml, with the reason: "
+        "they cannot change behaviour,",
+        "or (kind unspecified) they change only what no specification fixes"
+        + (f" ({unspecified} of them)" if unspecified else "")
+        + ";",
         "raw % = survived / mutants; after equiv. % = (survived - equiv.) / (mutants - equiv.).",
         f"threshold: {threshold:g}% after equivalents, per module and overall. "
         f"mutmut ran {seconds:.0f} s.",
@@ -357,24 +403,23 @@ def parse_modules(text: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--modules", default="", help="comma-separated; default: all six")
+    parser.add_argument("--modules", default="", help="comma-separated; default: all seven")
     parser.add_argument("--threshold", type=float, default=10.0, help="percent (default 10)")
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR)
     parser.add_argument("--max-children", type=int, default=None, help="default: CPU count")
     args = parser.parse_args(argv)
     modules = parse_modules(args.modules)
     equivalents = load_equivalents()
-    prepare_work_dir(args.work_dir)
-    seconds = run_mutmut(args.work_dir, modules, args.max_children)
-    results, problems = summarise(read_mutants(args.work_dir, modules), modules, equivalents)
+    folder = prepare_work_dir(args.work_dir)
+    seconds = run_mutmut(folder, modules, args.max_children)
+    results, problems = summarise(read_mutants(folder.path, modules), modules, equivalents)
     text, ok = report(results, seconds, args.threshold)
     if problems:
         text += "\nProblems with mutation/equivalent_mutants.toml:\n" + "".join(
             f"  - {problem}\n" for problem in problems
         )
-    (args.work_dir / "report.txt").write_text(text)
     print(text, end="")
-    print(f"(also in {args.work_dir / 'report.txt'})")
+    print(f"(also in {folder.write_text('report.txt', text)})")
     return 0 if ok and not problems else 1
 
 

@@ -49,7 +49,8 @@ Rule 3 - fallback. Remaining segments, in segment_id order, are named after thei
     ``High-<label>`` (index > 100) or ``Low-<label>`` (index < 100) (:data:`LABELS`), then the
     modal age band and "Males"/"Females" when the modal gender share >= MAJORITY_SHARE, else
     "Users", e.g. "High-CTR 25-34 Males"; rule text "fallback: strongest trait
-    click_through_rate_index = 131". If every index is null or exactly 100 the lead word is
+    click_through_rate_index = 131" (the index rounded to one decimal, trailing zeros dropped:
+    131.26 gives "131.3", 131.04 "131"). If every index is null or exactly 100 the lead word is
     "Typical" (rule "fallback: no index deviates from 100"). If the name is taken, the modal
     location is inserted ("High-CTR Urban 25-34 Males"), then the second-strongest trait
     ("High-CTR Low-Likes Urban 25-34 Males"), and finally a numeric suffix " 2", " 3", ...

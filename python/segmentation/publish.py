@@ -41,6 +41,7 @@ segment out, so it gets no audience file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fnmatch
 import json
 import os
@@ -457,7 +458,10 @@ def _move_audiences_in(audiences: OwnedFolder, run_id: str, files: Sequence[str]
             if name not in files and (audiences.path / name).exists():
                 os.replace(audiences.path / name, audiences.path / previous / name)
     except BaseException:
-        _undo_audiences(audiences, commit)
+        # If putting the files back fails too, publish's clean-up tries again from the commit
+        # recorded above and notes that failure: the first error stays the one raised.
+        with contextlib.suppress(Exception):
+            _undo_audiences(audiences, commit)
         raise
     return commit
 

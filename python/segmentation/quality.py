@@ -11,7 +11,7 @@ Rules (README "Reading the verdict" repeats them for users):
   `null_draws` copies of the sample in which each feature (a numeric column, or all 0/1 columns
   of one categorical feature together) is permuted independently: the marginals stay, any
   structure between features goes. With s the silhouette of the real fit and m, sd the mean and
-  standard deviation of the null silhouettes:
+  sample standard deviation (n - 1; 0 for a single draw) of the null silhouettes:
   **strong** when s - m >= 0.15 and s >= 0.25 and z = (s - m) / sd >= 3;
   **weak** when s - m >= 0.03 and z >= 2; **none** otherwise (also when s, m or sd is unknown).
   sd is taken as at least 0.001 (:data:`MIN_NULL_STD`), so that z stays finite when every
@@ -21,7 +21,9 @@ Rules (README "Reading the verdict" repeats them for users):
   between its labels and the full fit's labels on the same rows; the mean is the segmentation's
   stability. Per segment: the Jaccard index between the segment's rows and the best-matching
   refit segment, averaged over refits. A segment below var `unstable_jaccard` (default 0.75) is
-  flagged unstable (segmentation.naming.caveat, with what that means for its name).
+  flagged unstable (segmentation.naming.caveat, with what that means for its name). Stability is
+  unknown (NaN) when it is not measured: `subsamples` 0, or a subsample would not have more
+  users than k.
 """
 
 from __future__ import annotations

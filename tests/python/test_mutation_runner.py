@@ -10,6 +10,7 @@ import tomllib
 import pytest
 
 from conftest import PROJECT_DIR
+from segmentation.outputs import MARKER, claim, clean
 
 
 def _runner():
@@ -101,13 +102,28 @@ def test_the_work_folder_is_never_one_it_did_not_make(tmp_path):
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
-    with pytest.raises(SystemExit, match="was not made by make mutation"):
+    with pytest.raises(SystemExit, match="MUTATION_DIR.*not empty and was not created"):
         runner.prepare_work_dir(foreign)
-    assert (foreign / "notes.txt").read_text() == "keep me"
     assert sorted(path.name for path in foreign.iterdir()) == ["notes.txt"]
+    assert (foreign / "notes.txt").read_text() == "keep me"
     for dangerous in (PROJECT_DIR, PROJECT_DIR.parent):
-        with pytest.raises(SystemExit, match="refusing work folder"):
+        with pytest.raises(SystemExit, match="MUTATION_DIR.*refusing to write there"):
             runner.prepare_work_dir(dangerous)
+        assert not (dangerous / MARKER).exists()
+
+
+def test_a_folder_of_another_purpose_is_refused(tmp_path):
+    claim(tmp_path / "published", "published", "var published_dir")
+    with pytest.raises(SystemExit, match="published folder, not a mutation folder"):
+        runner.prepare_work_dir(tmp_path / "published")
+
+
+def test_a_work_folder_of_the_old_runner_gets_a_hint(tmp_path):
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / ".made-by-make-mutation").write_text("Made by `make mutation`\n")
+    with pytest.raises(SystemExit, match="earlier `make mutation` made it.*remove that folder"):
+        runner.prepare_work_dir(old)
 
 
 def test_the_work_folder_lays_the_package_out_as_src(tmp_path):
@@ -121,3 +137,61 @@ def test_the_work_folder_lays_the_package_out_as_src(tmp_path):
     assert "not dbt" in mutmut["pytest_add_cli_args_test_selection"]
     assert settings["tool"]["pytest"]["ini_options"]["pythonpath"] == ["src"]
     runner.prepare_work_dir(work)  # its own folder: made again without complaint
+    assert (work / "src" / "segmentation").resolve() == PROJECT_DIR / "python" / "segmentation"
+
+
+def test_every_entry_is_inventoried_so_make_clean_removes_all_but_a_users_file(tmp_path):
+    work = tmp_path / "work"
+    folder = runner.prepare_work_dir(work)
+    # What mutmut and the report add, recorded the way the runner does before writing them.
+    folder.record("mutants", "mutmut.log")
+    (work / "mutants" / "src").mkdir(parents=True)
+    (work / "mutmut.log").write_text("log")
+    folder.write_text("report.txt", "report")
+    (work / "notes.txt").write_text("mine")
+    on_disk = {path.name for path in work.iterdir()} - {MARKER, "notes.txt"}
+    assert on_disk == folder.entries
+    assert {"src", "tests", "pyproject.toml", "mutants", "report.txt"} <= on_disk
+
+    runner.prepare_work_dir(work)  # the next run starts afresh and keeps the user's file
+    assert not (work / "mutants").exists() and not (work / "report.txt").exists()
+    assert (work / "notes.txt").read_text() == "mine"
+
+    clean(work)  # what `make clean` runs
+    assert sorted(path.name for path in work.iterdir()) == ["notes.txt"]
+    assert (PROJECT_DIR / "tests" / "python" / "test_mutation_runner.py").is_file()
+    assert (PROJECT_DIR / "python" / "segmentation" / "outputs.py").is_file()
+
+
+def test_a_users_file_where_the_runner_links_stops_it(tmp_path):
+    work = tmp_path / "work"
+    runner.prepare_work_dir(work)
+    runner.prepare_work_dir(work)
+    (work / "README.md").unlink()
+    (work / "README.md").write_text("my own readme")
+    claim(work, "mutation", "MUTATION_DIR").forget("README.md")  # a file the user put there
+    with pytest.raises(SystemExit, match="README.md was not written by this project"):
+        runner.prepare_work_dir(work)
+    assert (work / "README.md").read_text() == "my own readme"
+
+
+def test_an_entry_says_whether_it_is_equivalent_or_unspecified(tmp_path):
+    listed = tmp_path / "equivalents.toml"
+    listed.write_text(
+        "[[mutant]]\nname = 'segmentation.identity.x_f__mutmut_1'\nchange = 'a -> b'\n"
+        "reason = 'r'\n\n[[mutant]]\nname = 'segmentation.identity.x_f__mutmut_2'\n"
+        "change = 'a -> b'\nreason = 'r'\nkind = 'unspecified'\n"
+    )
+    equivalents = runner.load_equivalents(listed)
+    assert [e["kind"] for e in equivalents.values()] == ["equivalent", "unspecified"]
+    mutants = [mutant(n, "survived") for n in (1, 2)] + [mutant(n, "killed") for n in range(3, 21)]
+    results, problems = runner.summarise(mutants, ["identity"], equivalents)
+    assert problems == [] and [m.kind for m in results[0].equivalent] == [
+        "equivalent",
+        "unspecified",
+    ]
+    text, ok = runner.report(results, 1.0, threshold=10)
+    assert ok and "change only what no specification fixes (1 of them)" in text
+    listed.write_text(listed.read_text().replace("'unspecified'", "'harmless'"))
+    with pytest.raises(SystemExit, match="kind 'harmless', not one of equivalent, unspecified"):
+        runner.load_equivalents(listed)

@@ -7,7 +7,6 @@ for BI")."""
 from __future__ import annotations
 
 import errno
-import json
 import multiprocessing
 import os
 import shutil
@@ -20,72 +19,18 @@ import pytest
 
 from segmentation import outputs
 from segmentation import publish as publish_module
-from segmentation.outputs import LOCK, MARKER, claim, read_state
-from segmentation.publish import RUN_ID_PATTERN, SERVING_DATABASE, main, recover
+from segmentation.outputs import claim, read_state
+from segmentation.publish import RUN_ID_PATTERN, main, recover
 from warehouses import (
-    SEGMENTS,
+    assert_consistent,
+    assert_tidy,
     audience_generation,
     audience_state,
     fake_warehouse,
-    generation_of,
     publish_killed_at,
     served_run_id,
+    setup_two_generations,
 )
-
-
-def _setup(tmp_path: Path, keep: int = 2) -> tuple[Path, Path, Path]:
-    """Generation 1 published; user files inside both owned folders; generation 2 built."""
-    published_dir, audiences_dir = tmp_path / "published", tmp_path / "audiences"
-    warehouse = tmp_path / "warehouse.duckdb"
-    fake_warehouse(warehouse, 1, published_dir, audiences_dir, keep=keep)
-    assert main(["--db", str(warehouse)]) == 0
-    for folder in (published_dir, audiences_dir):
-        (folder / "user-notes.txt").write_text("mine")
-    fake_warehouse(warehouse, 2, published_dir, audiences_dir, keep=keep)
-    return warehouse, published_dir, audiences_dir
-
-
-def _assert_consistent(published_dir: Path, allowed: set[int]) -> int:
-    """A fresh reader sees one whole version of an allowed generation, whose folder is complete;
-    CURRENT names a complete version too. Returns the served generation."""
-    run_id = served_run_id(published_dir)
-    generation = generation_of(run_id, published_dir)
-    assert generation in allowed
-    current = (published_dir / "CURRENT").read_text().strip()
-    assert generation_of(current, published_dir) in allowed
-    for folder in (published_dir, published_dir.parent / "audiences"):
-        assert (folder / "user-notes.txt").read_text() == "mine"
-    return generation
-
-
-def _assert_tidy(published_dir: Path, audiences_dir: Path, generation: int, keep: int) -> None:
-    """After a successful publish of `generation`: it is served, everywhere; only what the
-    project needs is left, and every entry on disk that it wrote is on its inventory."""
-    run_id = served_run_id(published_dir)
-    assert generation_of(run_id, published_dir) == generation
-    assert (published_dir / "CURRENT").read_text() == run_id + "\n"
-    assert (audiences_dir / "CURRENT").read_text() == run_id + "\n"
-    assert audience_generation(audiences_dir) == {generation}
-    expected_files = {
-        f"segment_{s}.{ext}" for s, n in SEGMENTS[generation].items() if n >= 10
-        for ext in ("csv", "parquet")
-    }  # fmt: skip
-    assert set(audience_state(audiences_dir)) == expected_files | {"CURRENT", "user-notes.txt"}
-    versions = read_state(published_dir)["published"]
-    assert run_id in versions and len(versions) <= keep
-    on_disk = {p.name for p in published_dir.iterdir()}
-    assert on_disk == {
-        MARKER, LOCK, "CURRENT", SERVING_DATABASE, "user-notes.txt", *versions,
-    }  # fmt: skip
-    assert {p.name for p in audiences_dir.iterdir()} == {
-        MARKER, *expected_files, "CURRENT", "user-notes.txt",
-    }  # fmt: skip
-    for folder in (published_dir, audiences_dir):
-        marker = json.loads((folder / MARKER).read_text())
-        assert set(marker["entries"]) == on_disk - {MARKER, "user-notes.txt"} or (
-            folder == audiences_dir and set(marker["entries"]) == {*expected_files, "CURRENT"}
-        )
-        assert marker["state"].get("commit") is None and marker["state"].get("pending") is None
 
 
 @pytest.fixture(scope="module")
@@ -107,14 +52,16 @@ def _killer(processes, warehouse: Path, kill_at: int) -> int:
 
 
 def test_a_publish_killed_at_any_rename_leaves_readers_a_whole_version(tmp_path, processes):
-    warehouse, published_dir, audiences_dir = _setup(tmp_path / "count")
+    warehouse, published_dir, audiences_dir = setup_two_generations(tmp_path / "count")
     total = _killer(processes, warehouse, 0)
     assert 10 <= total < 255  # the markers, the version, the audience files, the swap, CURRENT
     outcomes = {}
     for kill_at in range(1, total + 1):
-        warehouse, published_dir, audiences_dir = _setup(tmp_path / f"kill-{kill_at}")
+        warehouse, published_dir, audiences_dir = setup_two_generations(
+            tmp_path / f"kill-{kill_at}"
+        )
         assert _killer(processes, warehouse, kill_at) == -9, kill_at
-        served = _assert_consistent(published_dir, {1, 2})
+        served = assert_consistent(published_dir, {1, 2})
         outcomes[kill_at] = served
         # What the next publish does first, on its own: the audiences agree with the server.
         recover(
@@ -129,7 +76,7 @@ def test_a_publish_killed_at_any_rename_leaves_readers_a_whole_version(tmp_path,
                 assert name in read_state(published_dir)["published"]
         fake_warehouse(warehouse, 3, published_dir, audiences_dir, keep=2)
         assert main(["--db", str(warehouse)]) == 0
-        _assert_tidy(published_dir, audiences_dir, 3, keep=2)
+        assert_tidy(published_dir, audiences_dir, 3, keep=2)
     # Early kills leave the old version, late ones the new one: both happen.
     assert set(outcomes.values()) == {1, 2}, outcomes
 
@@ -153,7 +100,7 @@ def _fail_at(monkeypatch, fail_at: int, code: int = errno.EROFS) -> list[int]:
 
 
 def test_a_failing_rename_at_any_point_publishes_all_or_nothing(tmp_path, monkeypatch, capsys):
-    warehouse, published_dir, audiences_dir = _setup(tmp_path / "count")
+    warehouse, published_dir, audiences_dir = setup_two_generations(tmp_path / "count")
     with monkeypatch.context() as patch:
         calls = _fail_at(patch, 0)
         assert main(["--db", str(warehouse)]) == 0
@@ -161,7 +108,9 @@ def test_a_failing_rename_at_any_point_publishes_all_or_nothing(tmp_path, monkey
     calls_are_links = {n: name == "link" for n, name in enumerate(calls[1:], 1)}
     seen = set()
     for fail_at in range(1, total + 1):
-        warehouse, published_dir, audiences_dir = _setup(tmp_path / f"fail-{fail_at}")
+        warehouse, published_dir, audiences_dir = setup_two_generations(
+            tmp_path / f"fail-{fail_at}"
+        )
         before = audience_state(audiences_dir)
         capsys.readouterr()
         with monkeypatch.context() as patch:
@@ -170,10 +119,10 @@ def test_a_failing_rename_at_any_point_publishes_all_or_nothing(tmp_path, monkey
         error = capsys.readouterr().err
         if code == 0:  # a failed hard link falls back to a copy: nothing to report
             assert calls_are_links[fail_at], (fail_at, error)
-            _assert_tidy(published_dir, audiences_dir, 2, keep=2)
+            assert_tidy(published_dir, audiences_dir, 2, keep=2)
             continue
         assert code == 1, fail_at
-        served = _assert_consistent(published_dir, {1, 2})
+        served = assert_consistent(published_dir, {1, 2})
         seen.add(served)
         if served == 1:
             assert error.startswith("Nothing published"), error
@@ -183,14 +132,14 @@ def test_a_failing_rename_at_any_point_publishes_all_or_nothing(tmp_path, monkey
             assert error.startswith("Published, with a warning"), error
             assert audience_generation(audiences_dir) == {2}
         assert main(["--db", str(warehouse), "--force"]) == 0
-        _assert_tidy(published_dir, audiences_dir, 2, keep=2)
+        assert_tidy(published_dir, audiences_dir, 2, keep=2)
     assert seen == {1, 2}
 
 
 @pytest.mark.parametrize("limit", [2_000, 40_000])
 def test_files_that_cannot_be_written_in_full_publish_nothing(tmp_path, limit):
     """A file-size limit (RLIMIT_FSIZE) makes writes fail part-way, as a full disk does."""
-    warehouse, published_dir, audiences_dir = _setup(tmp_path)
+    warehouse, published_dir, audiences_dir = setup_two_generations(tmp_path)
     before = audience_state(audiences_dir), served_run_id(published_dir)
     code = textwrap.dedent(
         f"""
@@ -207,9 +156,9 @@ def test_files_that_cannot_be_written_in_full_publish_nothing(tmp_path, limit):
     assert completed.returncode == 1, completed.stdout + completed.stderr
     assert completed.stderr.startswith("Nothing published, the published version is unchanged")
     assert (audience_state(audiences_dir), served_run_id(published_dir)) == before
-    assert _assert_consistent(published_dir, {1}) == 1
+    assert assert_consistent(published_dir, {1}) == 1
     assert main(["--db", str(warehouse)]) == 0
-    _assert_tidy(published_dir, audiences_dir, 2, keep=2)
+    assert_tidy(published_dir, audiences_dir, 2, keep=2)
 
 
 @pytest.fixture
@@ -249,7 +198,7 @@ def test_a_full_and_then_a_read_only_file_system_publish_nothing(small_file_syst
     assert main(["--db", str(warehouse)]) == 1
     assert "No space left on device" in capsys.readouterr().err
     assert (audience_state(audiences_dir), served_run_id(published_dir)) == before
-    _assert_consistent(published_dir, {1})
+    assert_consistent(published_dir, {1})
     # Read-only: not even the marker can be written.
     filler.unlink()
     remount = subprocess.run(
@@ -264,7 +213,7 @@ def test_a_full_and_then_a_read_only_file_system_publish_nothing(small_file_syst
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(small_file_system)], check=False)
     assert main(["--db", str(warehouse)]) == 0
-    _assert_tidy(published_dir, audiences_dir, 2, keep=3)
+    assert_tidy(published_dir, audiences_dir, 2, keep=3)
 
 
 def test_fault_helpers_patch_the_functions_publishing_uses():

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import duckdb
 
+from segmentation.outputs import LOCK, MARKER, read_state
+from segmentation.publish import SERVING_DATABASE, main
+
 #: Segment ids and sizes per generation. Segment 2 is below the default privacy floor (10).
 SEGMENTS = {
     1: {1: 50, 2: 4, 3: 31},
@@ -146,6 +149,64 @@ def audience_generation(folder: Path) -> set[int]:
             for (name,) in connection.sql(f"select distinct segment_name from '{path}'").fetchall():
                 found.add(int(name.rsplit(" ", 1)[1]))
     return found
+
+
+# --- Two generations, and what a reader and the folders must show ---
+
+
+def setup_two_generations(tmp_path: Path, keep: int = 2) -> tuple[Path, Path, Path]:
+    """Generation 1 published; user files inside both owned folders; generation 2 built."""
+    published_dir, audiences_dir = tmp_path / "published", tmp_path / "audiences"
+    warehouse = tmp_path / "warehouse.duckdb"
+    fake_warehouse(warehouse, 1, published_dir, audiences_dir, keep=keep)
+    assert main(["--db", str(warehouse)]) == 0
+    for folder in (published_dir, audiences_dir):
+        (folder / "user-notes.txt").write_text("mine")
+    fake_warehouse(warehouse, 2, published_dir, audiences_dir, keep=keep)
+    return warehouse, published_dir, audiences_dir
+
+
+def assert_consistent(published_dir: Path, allowed: set[int]) -> int:
+    """A fresh reader sees one whole version of an allowed generation, whose folder is complete;
+    CURRENT names a complete version too. Returns the served generation."""
+    run_id = served_run_id(published_dir)
+    generation = generation_of(run_id, published_dir)
+    assert generation in allowed
+    current = (published_dir / "CURRENT").read_text().strip()
+    assert generation_of(current, published_dir) in allowed
+    for folder in (published_dir, published_dir.parent / "audiences"):
+        assert (folder / "user-notes.txt").read_text() == "mine"
+    return generation
+
+
+def assert_tidy(published_dir: Path, audiences_dir: Path, generation: int, keep: int) -> None:
+    """After a successful publish of `generation`: it is served, everywhere; only what the
+    project needs is left, and every entry on disk that it wrote is on its inventory."""
+    run_id = served_run_id(published_dir)
+    assert generation_of(run_id, published_dir) == generation
+    assert (published_dir / "CURRENT").read_text() == run_id + "\n"
+    assert (audiences_dir / "CURRENT").read_text() == run_id + "\n"
+    assert audience_generation(audiences_dir) == {generation}
+    expected_files = {
+        f"segment_{s}.{ext}" for s, n in SEGMENTS[generation].items() if n >= 10
+        for ext in ("csv", "parquet")
+    }  # fmt: skip
+    assert set(audience_state(audiences_dir)) == expected_files | {"CURRENT", "user-notes.txt"}
+    versions = read_state(published_dir)["published"]
+    assert run_id in versions and len(versions) <= keep
+    on_disk = {p.name for p in published_dir.iterdir()}
+    assert on_disk == {
+        MARKER, LOCK, "CURRENT", SERVING_DATABASE, "user-notes.txt", *versions,
+    }  # fmt: skip
+    assert {p.name for p in audiences_dir.iterdir()} == {
+        MARKER, *expected_files, "CURRENT", "user-notes.txt",
+    }  # fmt: skip
+    for folder in (published_dir, audiences_dir):
+        marker = json.loads((folder / MARKER).read_text())
+        assert set(marker["entries"]) == on_disk - {MARKER, "user-notes.txt"} or (
+            folder == audiences_dir and set(marker["entries"]) == {*expected_files, "CURRENT"}
+        )
+        assert marker["state"].get("commit") is None and marker["state"].get("pending") is None
 
 
 def publish_killed_at(database: str, kill_at: int) -> None:
