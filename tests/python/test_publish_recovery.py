@@ -385,10 +385,10 @@ def test_the_warehouse_is_where_dbt_writes_it(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SEGMENTATION_DUCKDB_PATH", raising=False)
     assert (
-        publish_module.warehouse_path() == tmp_path.resolve() / "warehouse" / "segmentation.duckdb"
+        publish_module.database_path() == tmp_path.resolve() / "warehouse" / "segmentation.duckdb"
     )
     monkeypatch.setenv("SEGMENTATION_DUCKDB_PATH", "elsewhere/w.duckdb")
-    assert publish_module.warehouse_path() == tmp_path.resolve() / "elsewhere" / "w.duckdb"
+    assert publish_module.database_path() == tmp_path.resolve() / "elsewhere" / "w.duckdb"
 
 
 def test_audience_files_need_the_audience_columns_and_known_formats(tmp_path):
