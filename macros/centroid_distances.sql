@@ -60,13 +60,3 @@
 {% macro duckdb__list_has(list_column, value) %}
     list_contains({{ list_column }}, {{ value }})
 {%- endmacro %}
-
-
-{# An empty list of text. #}
-{% macro empty_list() %}
-    {{ return(adapter.dispatch('empty_list', 'segmentation')()) }}
-{% endmacro %}
-
-{% macro duckdb__empty_list() %}
-    cast([] as varchar[])
-{%- endmacro %}

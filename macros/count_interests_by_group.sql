@@ -2,8 +2,8 @@
    with the interest's share in the group, in the population and its lift (share in the group
    ÷ share in the population). One definition for clusters and rule segments alike.
    `members` holds one row per group and member with the group column and the member's
-   `interests` list; `population` one row per user with an `interests` list. No join to the
-   user-interest bridge: the lists are unnested as they stream by, so a user in many groups
+   `interests` list; `population` one row per user with an `interests` list. No per-user interest
+   table to join: the lists are unnested as they stream by, so a user in many groups
    (rule segments) costs a row per group and nothing more. #}
 {% macro count_interests_by_group(members, group_column, population) %}
     with

@@ -93,9 +93,12 @@ def test_indexes_and_medians_match_a_recomputation(demo_build):
 def test_interest_lift_matches_a_recomputation(demo_build):
     interests = demo_build.frame(
         """
-        select fct.segment_id, bridge.user_id, bridge.interest_name
-        from stg_platform__user_interests as bridge
-        inner join fct_user_segments as fct on bridge.user_id = fct.user_id
+        select fct.segment_id, listed.user_id, listed.interest_name
+        from (
+            select user_id, unnest(interest_names) as interest_name
+            from stg_platform__user_profiles
+        ) as listed
+        inner join fct_user_segments as fct on listed.user_id = fct.user_id
         """
     )
     sizes = demo_build.frame("select segment_id, users from dim_segments").set_index("segment_id")
