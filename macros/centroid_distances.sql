@@ -5,6 +5,10 @@
     {{ return(adapter.dispatch('ordered_list', 'segmentation')(expression, order_by)) }}
 {% endmacro %}
 
+{% macro default__ordered_list(expression, order_by) %}
+    array_agg({{ expression }} order by {{ order_by }})
+{%- endmacro %}
+
 {% macro duckdb__ordered_list(expression, order_by) %}
     list({{ expression }} order by {{ order_by }})
 {%- endmacro %}
@@ -13,6 +17,10 @@
 {# The Euclidean distance from `vector` to each vector in `centroid_vectors`, in order. #}
 {% macro distances_to_centroids(centroid_vectors, vector) %}
     {{ return(adapter.dispatch('distances_to_centroids', 'segmentation')(centroid_vectors, vector)) }}
+{% endmacro %}
+
+{% macro default__distances_to_centroids(centroid_vectors, vector) %}
+    {{ engine_not_supported('distances_to_centroids') }}
 {% endmacro %}
 
 {% macro duckdb__distances_to_centroids(centroid_vectors, vector) %}
@@ -25,6 +33,10 @@
     {{ return(adapter.dispatch('nearest_centroid_index', 'segmentation')(distances)) }}
 {% endmacro %}
 
+{% macro default__nearest_centroid_index(distances) %}
+    {{ engine_not_supported('nearest_centroid_index') }}
+{% endmacro %}
+
 {% macro duckdb__nearest_centroid_index(distances) %}
     list_position({{ distances }}, list_min({{ distances }})) - 1
 {%- endmacro %}
@@ -33,6 +45,10 @@
 {# The n-th smallest distance (1: nearest); null when there are fewer than n centroids. #}
 {% macro nearest_centroid_distance(distances, n) %}
     {{ return(adapter.dispatch('nearest_centroid_distance', 'segmentation')(distances, n)) }}
+{% endmacro %}
+
+{% macro default__nearest_centroid_distance(distances, n) %}
+    {{ engine_not_supported('nearest_centroid_distance') }}
 {% endmacro %}
 
 {% macro duckdb__nearest_centroid_distance(distances, n) %}
@@ -55,6 +71,10 @@
 {# Whether list column `list_column` contains `value`. #}
 {% macro list_has(list_column, value) %}
     {{ return(adapter.dispatch('list_has', 'segmentation')(list_column, value)) }}
+{% endmacro %}
+
+{% macro default__list_has(list_column, value) %}
+    {{ engine_not_supported('list_has') }}
 {% endmacro %}
 
 {% macro duckdb__list_has(list_column, value) %}

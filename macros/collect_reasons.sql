@@ -5,6 +5,10 @@
 {% endmacro %}
 
 {% macro default__collect_reasons(expressions) %}
+    {{ engine_not_supported('collect_reasons') }}
+{% endmacro %}
+
+{% macro spark__collect_reasons(expressions) %}
     array_compact(array({{ expressions | join(', ') }}))
 {% endmacro %}
 

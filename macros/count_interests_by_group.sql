@@ -11,7 +11,7 @@
     group_sizes as (
         select
             {{ group_column }},
-            count(*) as segment_users,
+            count(*) as segment_users
         from {{ members }}
         group by 1
     ),
@@ -24,11 +24,11 @@
         select
             {{ group_column }},
             interest_name,
-            count(*) as users,
+            count(*) as users
         from (
             select
                 {{ group_column }},
-                unnest(interests) as interest_name,
+                {{ unnest_list('interests') }} as interest_name
             from {{ members }}
         ) as member_interests
         group by 1, 2
@@ -37,9 +37,9 @@
     population_interest_users as (
         select
             interest_name,
-            count(*) as population_interest_users,
+            count(*) as population_interest_users
         from (
-            select unnest(interests) as interest_name,
+            select {{ unnest_list('interests') }} as interest_name
             from {{ population }}
         ) as population_interests
         group by 1
@@ -57,7 +57,7 @@
             as share_of_population,
         {{ safe_divide('interest_users.users / group_sizes.segment_users',
             'population_interest_users.population_interest_users / population_size.population_users') }}
-            as lift,
+            as lift
     from interest_users
     inner join group_sizes
         on interest_users.{{ group_column }} = group_sizes.{{ group_column }}

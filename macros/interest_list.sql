@@ -7,6 +7,10 @@
 {% endmacro %}
 
 {% macro default__interest_list(column) %}
+    {{ engine_not_supported('interest_list') }}
+{% endmacro %}
+
+{% macro spark__interest_list(column) %}
     coalesce(
         array_sort(array_distinct(filter(
             transform(split({{ column }}, ','), part -> {{ canonical_interest('trim(part)') }}),

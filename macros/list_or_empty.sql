@@ -5,6 +5,10 @@
 {% endmacro %}
 
 {% macro default__list_or_empty(expression) %}
+    coalesce({{ expression }}, array[])
+{%- endmacro %}
+
+{% macro spark__list_or_empty(expression) %}
     coalesce({{ expression }}, array())
 {%- endmacro %}
 

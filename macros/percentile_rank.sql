@@ -10,7 +10,7 @@
             (sum(count(*)) over (order by {{ column }}) - count(*))
             / nullif(sum(count(*)) over () - 1, 0),
             0
-        ) as percentile,
+        ) as percentile
     from {{ relation }}
     where {{ column }} is not null
     group by 1

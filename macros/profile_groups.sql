@@ -27,7 +27,7 @@
             {{ group_by }},
             count(*) as users,
             {%- for metric in metrics %}
-            avg({{ metric }}) as avg_{{ metric }},
+            avg({{ metric }}) as avg_{{ metric }}{{ ',' if not loop.last }}
             {%- endfor %}
         from {{ members }}
         group by 1
@@ -37,7 +37,7 @@
         select
             count(*) as population_users,
             {%- for metric in metrics %}
-            avg({{ metric }}) as population_avg_{{ metric }},
+            avg({{ metric }}) as population_avg_{{ metric }}{{ ',' if not loop.last }}
             {%- endfor %}
         from {{ population }}
     ),
@@ -55,7 +55,7 @@
         select
             {{ group_by }},
             {%- for metric in metrics %}
-            {{ median(metric) }} as median_{{ metric }},
+            {{ median(metric) }} as median_{{ metric }}{{ ',' if not loop.last }}
             {%- endfor %}
         from median_members
         group by 1
@@ -68,7 +68,7 @@
         select
             {{ group_by }},
             profile_trait_code,
-            count(*) as users,
+            count(*) as users
         from {{ members }}
         group by 1, 2
     ),
@@ -79,7 +79,7 @@
             {%- for trait in traits %}
             {{ profile_trait_value(trait, 'profile_trait_code') }} as {{ trait }},
             {%- endfor %}
-            users,
+            users
         from trait_code_counts
     ),
 
@@ -89,7 +89,7 @@
             {{ group_by }},
             '{{ trait }}' as trait,
             {{ trait }} as trait_value,
-            sum(users) as users,
+            sum(users) as users
         from trait_combinations
         group by 1, 2, 3
         {%- if not loop.last %}
@@ -104,7 +104,7 @@
             row_number() over (
                 partition by {{ group_by }}, trait
                 order by users desc, trait_value
-            ) as trait_rank,
+            ) as trait_rank
         from trait_counts
     ),
 
@@ -113,7 +113,7 @@
             {{ group_by }},
             {%- for trait in traits %}
             max(case when trait = '{{ trait }}' then trait_value end) as modal_{{ trait }},
-            max(case when trait = '{{ trait }}' then users end) as modal_{{ trait }}_users,
+            max(case when trait = '{{ trait }}' then users end) as modal_{{ trait }}_users{{ ',' if not loop.last }}
             {%- endfor %}
         from ranked_traits
         where trait_rank = 1
@@ -135,7 +135,7 @@
                 as {{ metric }}_index,
             {%- endfor %}
             {%- for trait in traits %}
-            modal_traits.modal_{{ trait }}_users / group_stats.users as modal_{{ trait }}_share,
+            modal_traits.modal_{{ trait }}_users / group_stats.users as modal_{{ trait }}_share{{ ',' if not loop.last }}
             {%- endfor %}
         from group_stats
         cross join population_stats
@@ -153,6 +153,10 @@
    run, so `seeded_share_hash(...) < p` keeps a seeded sample of about a share p of the users. #}
 {% macro seeded_share_hash(column) %}
     {{ return(adapter.dispatch('seeded_share_hash', 'segmentation')(column)) }}
+{% endmacro %}
+
+{% macro default__seeded_share_hash(column) %}
+    {{ engine_not_supported('seeded_share_hash') }}
 {% endmacro %}
 
 {% macro duckdb__seeded_share_hash(column) %}

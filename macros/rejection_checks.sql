@@ -17,7 +17,7 @@
         {% if rule.max is not none %}{% do out_of_range.append(number ~ " > " ~ rule.max) %}{% endif %}
         {% do checks.append(
             "case when " ~ column ~ "_text is null then 'missing_" ~ column ~ "'"
-            ~ " when " ~ number ~ " is null or isnan(" ~ number ~ ") or isinf(" ~ number ~ ") then 'unparseable_" ~ column ~ "'"
+            ~ " when " ~ number ~ " is null or " ~ is_not_finite(number) ~ " then 'unparseable_" ~ column ~ "'"
             ~ (" when " ~ number ~ " <> floor(" ~ number ~ ") then 'not_whole_" ~ column ~ "'" if rule.whole else "")
             ~ (" when " ~ out_of_range | join(" or ") ~ " then 'out_of_range_" ~ column ~ "'" if out_of_range else "")
             ~ " end"

@@ -5,6 +5,10 @@
     {{ return(adapter.dispatch('seeded_sample', 'segmentation')(relation, size, seed)) }}
 {% endmacro %}
 
+{% macro default__seeded_sample(relation, size, seed) %}
+    {{ engine_not_supported('seeded_sample') }}
+{% endmacro %}
+
 {% macro duckdb__seeded_sample(relation, size, seed) %}
     {#- The top-N runs on ids alone: sorting only what the choice needs keeps it cheap. -#}
     select {{ relation }}.*
@@ -22,6 +26,10 @@
 {# A fingerprint of a relation's rows: changes when any value of the listed columns changes. #}
 {% macro rows_fingerprint(columns) %}
     {{ return(adapter.dispatch('rows_fingerprint', 'segmentation')(columns)) }}
+{% endmacro %}
+
+{% macro default__rows_fingerprint(columns) %}
+    {{ engine_not_supported('rows_fingerprint') }}
 {% endmacro %}
 
 {% macro duckdb__rows_fingerprint(columns) %}

@@ -4,6 +4,10 @@
     {{ return(adapter.dispatch('unnest_sweep', 'segmentation')(json_column, alias)) }}
 {% endmacro %}
 
+{% macro default__unnest_sweep(json_column, alias) %}
+    {{ engine_not_supported('unnest_sweep') }}
+{% endmacro %}
+
 {% macro duckdb__unnest_sweep(json_column, alias) %}
     unnest(
         from_json(

@@ -9,14 +9,14 @@ definitions as (
 ),
 
 {# Read more than once: streamed each time, never stored again (ten million rows). #}
-memberships as not materialized (
+memberships {{ as_not_materialized() }} (
     select * from {{ ref('int_user_rule_segments_matched') }}
 ),
 
-member_interests as not materialized (
+member_interests {{ as_not_materialized() }} (
     select
-        unnest(rule_segment_positions) as rule_segment_position,
-        interests,
+        {{ unnest_list('rule_segment_positions') }} as rule_segment_position,
+        interests
     from memberships
 ),
 
@@ -34,7 +34,7 @@ identified as (
         counted.population_users,
         counted.share_of_segment,
         counted.share_of_population,
-        counted.lift,
+        counted.lift
     from counted
     inner join definitions
         on counted.rule_segment_position = definitions.rule_segment_position

@@ -11,7 +11,7 @@
 with
 
 {# Read once per metric: streamed each time, so each rank reads only its own column. #}
-features as not materialized (
+features {{ as_not_materialized() }} (
     select * from {{ ref('int_user_features') }}
 ),
 
@@ -26,8 +26,8 @@ metric_ranks as (
     {%- for metric in ranked_metrics %}
     select
         '{{ metric }}' as metric_name,
-        cast(value as double) as metric_value,
-        percentile,
+        cast(value as {{ type_double() }}) as metric_value,
+        percentile
     from {{ metric }}_ranks
     {%- if not loop.last %}
     union all

@@ -51,7 +51,7 @@ profiles as (
         features.income_upper_bound_usd,
         features.income_midpoint_usd,
         {%- for metric in ranked_metrics %}
-        {{ metric }}_ranks.percentile as {{ metric }}_percentile,
+        {{ metric }}_ranks.percentile as {{ metric }}_percentile{{ ',' if not loop.last }}
         {%- endfor %}
     from features
     {%- for metric in ranked_metrics %}
@@ -65,7 +65,7 @@ flagged as (
     select
         *,
         {%- for flag in user_profile_flags() %}
-        coalesce({{ flag.condition }}, false) as {{ flag.name }},
+        coalesce({{ flag.condition }}, false) as {{ flag.name }}{{ ',' if not loop.last }}
         {%- endfor %}
     from profiles
 )

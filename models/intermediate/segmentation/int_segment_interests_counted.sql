@@ -8,22 +8,22 @@ assignments as (
 ),
 
 {# Read by both CTEs below: streamed, not stored as a 10M-row copy. #}
-features as not materialized (
+features {{ as_not_materialized() }} (
     select * from {{ ref('int_user_features') }}
 ),
 
 {# Read twice by count_interests_by_group (sizes, interests): streamed each time, never stored
     whole (millions of rows). #}
-member_interests as not materialized (
+member_interests {{ as_not_materialized() }} (
     select
         assignments.segment_id,
-        features.interest_names as interests,
+        features.interest_names as interests
     from assignments
     inner join features
         on assignments.source_row_number = features.source_row_number
 ),
 
-population as not materialized (
+population {{ as_not_materialized() }} (
     select features.interest_names as interests
     from features
 ),

@@ -8,20 +8,20 @@ assignments as (
 ),
 
 {# Read twice (the join and the population): streamed each time, never stored whole. #}
-features as not materialized (
+features {{ as_not_materialized() }} (
     select * from {{ ref('int_user_features') }}
 ),
 
 {# Stored once, with only the columns profile_groups reads, for its three passes: at ten
     million users that is cheaper than three joins of two ten-million-row tables (streaming
     is for members too large to store, like the unnested rule-segment memberships). #}
-assigned_features as materialized (
+assigned_features {{ as_materialized() }} (
     select
         assignments.segment_id,
         {%- for column in profile_metrics() %}
         features.{{ column }},
         {%- endfor %}
-        {{ profile_member_keys('features.user_id') }},
+        {{ profile_member_keys('features.user_id') }}
     from features
     inner join assignments
         on features.source_row_number = assignments.source_row_number

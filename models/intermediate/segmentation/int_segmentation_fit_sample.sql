@@ -4,7 +4,7 @@ with
 
 {# Read twice by seeded_sample (ids to choose, then the chosen rows): streamed each time, never
     stored whole. #}
-inputs as not materialized (
+inputs {{ as_not_materialized() }} (
     select * from {{ ref('int_user_cluster_inputs') }}
 ),
 

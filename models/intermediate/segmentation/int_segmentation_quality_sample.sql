@@ -8,7 +8,7 @@
 
 with
 
-inputs as not materialized (
+inputs {{ as_not_materialized() }} (
     {%- if within_fit_sample %}
     select * from {{ ref('int_segmentation_fit_sample') }}
     {%- else %}

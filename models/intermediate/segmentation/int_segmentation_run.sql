@@ -14,7 +14,7 @@ inputs as (
 input_summary as (
     select
         count(*) as input_rows,
-        {{ rows_fingerprint(['user_id'] + cluster_model_column_names()) }} as input_fingerprint,
+        {{ rows_fingerprint(['user_id'] + cluster_model_column_names()) }} as input_fingerprint
     from inputs
 ),
 
@@ -24,7 +24,7 @@ run as (
         {{ sql_string_literal(tojson(settings, sort_keys=true)) }} as settings_json,
         input_summary.input_fingerprint,
         input_summary.input_rows,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as run_started_at,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as run_started_at
     from input_summary
 )
 

@@ -18,16 +18,16 @@ features as (
 encoded as (
     select
         user_id,
-        source_row_number,
-        {%- for column in cluster_model_columns() %}
+        source_row_number
+        {%- for column in cluster_model_columns() %},
         {%- if column.is_scaled %}
-        cast(coalesce({{ column.feature }}, 0) as {{ type_double() }}) as {{ column.name }},
+        cast(coalesce({{ column.feature }}, 0) as {{ type_double() }}) as {{ column.name }}
         {%- elif column.feature == 'interest_names' %}
         case when {{ list_has('interest_names', sql_string_literal(column.value)) }} then 1.0 else 0.0 end
-            as {{ column.name }},
+            as {{ column.name }}
         {%- else %}
         case when {{ column.feature }} = {{ sql_string_literal(column.value) }} then 1.0 else 0.0 end
-            as {{ column.name }},
+            as {{ column.name }}
         {%- endif %}
         {%- endfor %}
     from features

@@ -38,7 +38,7 @@ features as (
         {{ safe_divide('profiles.conversion_rate', 'profiles.click_through_rate') }}
             as conversions_per_click,
         profiles.ad_interaction_seconds,
-        len(profiles.interest_names) as interest_count,
+        {{ list_length('profiles.interest_names') }} as interest_count,
         profiles.interest_names,
         profiles.age_band_rank,
         profiles.age_lower_bound_years,
@@ -48,7 +48,7 @@ features as (
         profiles.income_lower_bound_usd,
         profiles.income_upper_bound_usd,
         profiles.income_midpoint_usd,
-        profiles.source_row_number,
+        profiles.source_row_number
     from profiles
 )
 

@@ -4,6 +4,21 @@
     every centroid, so such a user is equally far from all of them on that feature. -#}
 
 {%- set model_columns = cluster_model_columns() -%}
+{%- set centroid_values = [] -%}
+{%- set user_values = [] -%}
+{%- for column in model_columns -%}
+    {%- do centroid_values.append(
+        "coalesce(max(case when model_column = '" ~ column.name ~ "' then centroid_scaled end), 0)"
+    ) -%}
+    {%- if column.is_scaled -%}
+        {%- do user_values.append(
+            "(inputs." ~ column.name ~ " - scaling." ~ column.name ~ "__center) / scaling."
+            ~ column.name ~ "__scale"
+        ) -%}
+    {%- else -%}
+        {%- do user_values.append("inputs." ~ column.name) -%}
+    {%- endif -%}
+{%- endfor %}
 
 with
 
@@ -21,18 +36,14 @@ scaling as (
         max(case when model_column = '{{ column.name }}' then center end) as {{ column.name }}__center,
         max(case when model_column = '{{ column.name }}' then scale end) as {{ column.name }}__scale,
         {%- endfor %}
-        count(*) as centroid_values,
+        count(*) as centroid_values
     from centroids
 ),
 
 centroid_vectors as (
     select
         segment_id,
-        [
-            {%- for column in model_columns %}
-            coalesce(max(case when model_column = '{{ column.name }}' then centroid_scaled end), 0),
-            {%- endfor %}
-        ] as centroid_vector,
+        {{ list_literal(centroid_values) }} as centroid_vector
     from centroids
     group by 1
 ),
@@ -40,7 +51,7 @@ centroid_vectors as (
 model as (
     select
         {{ ordered_list('centroid_vector', 'segment_id') }} as centroid_vectors,
-        {{ ordered_list('segment_id', 'segment_id') }} as segment_ids,
+        {{ ordered_list('segment_id', 'segment_id') }} as segment_ids
     from centroid_vectors
 ),
 
@@ -48,15 +59,7 @@ scaled as (
     select
         inputs.user_id,
         inputs.source_row_number,
-        [
-            {%- for column in model_columns %}
-            {%- if column.is_scaled %}
-            (inputs.{{ column.name }} - scaling.{{ column.name }}__center) / scaling.{{ column.name }}__scale,
-            {%- else %}
-            inputs.{{ column.name }},
-            {%- endif %}
-            {%- endfor %}
-        ] as user_vector,
+        {{ list_literal(user_values) }} as user_vector
     from inputs
     cross join scaling
 ),
@@ -66,7 +69,7 @@ distances as (
         scaled.user_id,
         scaled.source_row_number,
         model.segment_ids,
-        {{ distances_to_centroids('model.centroid_vectors', 'scaled.user_vector') }} as centroid_distances,
+        {{ distances_to_centroids('model.centroid_vectors', 'scaled.user_vector') }} as centroid_distances
     from scaled
     cross join model
 ),
@@ -75,9 +78,9 @@ assigned as (
     select
         user_id,
         source_row_number,
-        segment_ids[{{ nearest_centroid_index('centroid_distances') }} + 1] as segment_id,
+        {{ list_element('segment_ids', nearest_centroid_index('centroid_distances') ~ ' + 1') }} as segment_id,
         {{ nearest_centroid_distance('centroid_distances', 1) }} as distance_to_centroid,
-        {{ nearest_centroid_distance('centroid_distances', 2) }} as distance_to_second_centroid,
+        {{ nearest_centroid_distance('centroid_distances', 2) }} as distance_to_second_centroid
     from distances
 )
 

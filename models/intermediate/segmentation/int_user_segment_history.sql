@@ -3,7 +3,7 @@
         materialized='incremental',
         unique_key='user_id',
         incremental_strategy='delete+insert',
-        full_refresh=false,
+        full_refresh=false
     )
 }}
 
@@ -39,7 +39,7 @@ history as (
         cast(null as {{ dbt.type_string() }}) as previous_run_id,
         cast(null as {{ dbt.type_bigint() }}) as previous_segment_id,
         {%- endif %}
-        run.run_started_at,
+        run.run_started_at
     from assignments
     cross join run
     {%- if is_incremental() %}

@@ -24,7 +24,7 @@ audiences as (
         user_segments.user_id,
         cast(user_segments.segment_id as {{ dbt.type_bigint() }}) as segment_id,
         user_segments.segment_name,
-        user_segments.assignment_confidence,
+        user_segments.assignment_confidence
     from user_segments
     inner join segments
         on user_segments.segment_id = segments.segment_id

@@ -21,7 +21,7 @@ features as (
 population as (
     select
         {%- for metric in metrics %}
-        avg({{ metric }}) as population_avg_{{ metric }},
+        avg({{ metric }}) as population_avg_{{ metric }}{{ ',' if not loop.last }}
         {%- endfor %}
     from features
 ),
@@ -49,7 +49,7 @@ metric_indexes as (
         segments.median_{{ metric }} as segment_median,
         population.population_avg_{{ metric }} as population_avg,
         segments.{{ metric }}_index as metric_index,
-        {{ 'true' if clustering_feature else 'false' }} as is_clustering_feature,
+        {{ 'true' if clustering_feature else 'false' }} as is_clustering_feature
     from segments
     cross join population
     {%- if not loop.last %}

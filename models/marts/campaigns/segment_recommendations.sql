@@ -17,7 +17,7 @@ user_segments as (
 
 {# Read twice (the device counts and the population means): streamed each time, never
     stored whole. #}
-features as not materialized (
+features {{ as_not_materialized() }} (
     select * from {{ ref('int_user_features') }}
 ),
 
@@ -34,7 +34,7 @@ user_devices as (
         user_segments.segment_id,
         features.device_usage,
         features.click_through_rate,
-        features.conversion_rate,
+        features.conversion_rate
     from user_segments
     inner join features
         on user_segments.source_row_number = features.source_row_number
@@ -46,7 +46,7 @@ population as (
     select
         count(*) as population_users,
         avg(click_through_rate) as population_click_through_rate,
-        avg(conversion_rate) as population_conversion_rate,
+        avg(conversion_rate) as population_conversion_rate
     from features
 ),
 
@@ -54,7 +54,7 @@ device_counts as (
     select
         segment_id,
         device_usage,
-        count(*) as users,
+        count(*) as users
     from user_devices
     group by 1, 2
 ),
@@ -62,7 +62,7 @@ device_counts as (
 segment_device_totals as (
     select
         segment_id,
-        sum(users) as segment_users,
+        sum(users) as segment_users
     from device_counts
     group by 1
 ),
@@ -70,7 +70,7 @@ segment_device_totals as (
 population_device_totals as (
     select
         device_usage,
-        sum(users) as population_device_users,
+        sum(users) as population_device_users
     from device_counts
     group by 1
 ),
@@ -83,7 +83,7 @@ device_indexes as (
             as share_of_segment,
         100 * (device_counts.users * 1.0 / segment_device_totals.segment_users)
         / (population_device_totals.population_device_users * 1.0 / population.population_users)
-            as device_usage_index,
+            as device_usage_index
     from device_counts
     inner join segment_device_totals
         on device_counts.segment_id = segment_device_totals.segment_id
@@ -98,7 +98,7 @@ ranked_devices as (
         row_number() over (
             partition by segment_id
             order by device_usage_index desc, device_usage asc
-        ) as device_rank,
+        ) as device_rank
     from device_indexes
 ),
 
@@ -107,7 +107,7 @@ target_devices as (
         segment_id,
         device_usage as target_device_usage,
         share_of_segment as target_device_usage_share,
-        device_usage_index as target_device_usage_index,
+        device_usage_index as target_device_usage_index
     from ranked_devices
     where device_rank = 1
 ),
@@ -122,7 +122,7 @@ supported_interests as (
         row_number() over (
             partition by segment_id
             order by lift desc, users desc, interest_name asc
-        ) as lift_rank,
+        ) as lift_rank
     from interests
     where
         users >= {{ settings['interest_min_users'] }}
@@ -139,7 +139,7 @@ top_interests as (
         {{ dbt.listagg('interest_name', "', '", 'order by lift_rank') }} as top_interests,
         max(case when lift_rank = 1 then lift end) as top_interest_1_lift,
         max(case when lift_rank = 2 then lift end) as top_interest_2_lift,
-        max(case when lift_rank = 3 then lift end) as top_interest_3_lift,
+        max(case when lift_rank = 3 then lift end) as top_interest_3_lift
     from supported_interests
     where lift_rank <= 3
     group by 1
@@ -148,7 +148,7 @@ top_interests as (
 reachable as (
     select
         segment_id,
-        count(*) as reachable_users,
+        count(*) as reachable_users
     from audiences
     group by 1
 ),
@@ -194,7 +194,7 @@ choices as (
         segments.click_through_rate_index,
         segments.avg_conversion_rate as expected_conversion_rate,
         population.population_conversion_rate,
-        segments.conversion_rate_index,
+        segments.conversion_rate_index
     from segments
     cross join population
     cross join all_reachable
@@ -230,7 +230,7 @@ sentences as (
             'conversion rate ' || {{ format_decimal('expected_conversion_rate', 3) }}
             || ' (index ' || {{ format_decimal('conversion_rate_index', 0) }} || ')',
             'conversion rate unknown'
-        ) as conversion_clause,
+        ) as conversion_clause
     from choices
 ),
 
@@ -262,7 +262,7 @@ recommendations as (
         click_through_rate_index,
         expected_conversion_rate,
         population_conversion_rate,
-        conversion_rate_index,
+        conversion_rate_index
     from sentences
 )
 

@@ -13,7 +13,7 @@ with
 
 {# Read twice (ranges, then the counts that need them): streamed each time; a plain CTE would
     be stored whole for the second reader. #}
-features as not materialized (
+features {{ as_not_materialized() }} (
     select * from {{ ref('int_user_features') }}
 ),
 
@@ -22,7 +22,7 @@ ranges as (
         count(*) as population_users,
         {%- for metric in histograms %}
         min({{ metric }}) * 1.0 as {{ metric }}__min,
-        max({{ metric }}) * 1.0 as {{ metric }}__max,
+        max({{ metric }}) * 1.0 as {{ metric }}__max{{ ',' if not loop.last }}
         {%- endfor %}
     from features
 ),
@@ -43,7 +43,7 @@ binned_features as (
                 1
             ),
             {{ bins }}
-        ) as {{ metric }}__bin,
+        ) as {{ metric }}__bin{{ ',' if not loop.last }}
         {%- endfor %}
     from features
     cross join ranges
@@ -74,7 +74,7 @@ value_counts as (
             when grouping({{ metric }}__bin) = 0 then {{ metric }}__bin
             {%- endfor %}
         end as value_position,
-        count(*) as users,
+        count(*) as users
     from binned_features
     {#- sqlfluff's duckdb dialect cannot parse grouping sets (standard SQL, and DuckDB's). #}
     -- noqa: disable=PRS
@@ -91,7 +91,7 @@ trait_counts as (
         attribute_name,
         value_label,
         value_position,
-        users,
+        users
     from value_counts
     where attribute_name in ({% for trait in traits %}'{{ trait }}'{{ ', ' if not loop.last }}{% endfor %})
 ),
@@ -100,7 +100,7 @@ binned_users as (
     select
         attribute_name,
         value_position as bin_position,
-        users,
+        users
     from value_counts
     where attribute_name in ({% for metric in histograms %}'{{ metric }}'{{ ', ' if not loop.last }}{% endfor %})
 ),
@@ -124,7 +124,7 @@ bins as (
             as bin_lower,
         ranges.{{ metric }}__min
         + (ranges.{{ metric }}__max - ranges.{{ metric }}__min) * bin_numbers.bin_position / {{ bins }}
-            as bin_upper,
+            as bin_upper
     from bin_numbers
     cross join ranges
     {%- if not loop.last %}
@@ -141,7 +141,7 @@ histogram_counts as (
         bins.bin_position as value_position,
         coalesce(binned_users.users, 0) as users,
         bins.bin_lower,
-        bins.bin_upper,
+        bins.bin_upper
     from bins
     left join binned_users
         on
@@ -158,7 +158,7 @@ distributions as (
         trait_counts.users,
         trait_counts.users * 1.0 / ranges.population_users as share,
         null as bin_lower,
-        null as bin_upper,
+        null as bin_upper
     from trait_counts
     cross join ranges
     union all
@@ -170,7 +170,7 @@ distributions as (
         histogram_counts.users,
         histogram_counts.users * 1.0 / ranges.population_users as share,
         histogram_counts.bin_lower,
-        histogram_counts.bin_upper,
+        histogram_counts.bin_upper
     from histogram_counts
     cross join ranges
 )

@@ -21,10 +21,10 @@ definitions as (
 
 {# Read more than once: streamed each time, never stored again (ten million rows). The keys
     profile_groups needs are computed here, once per user, not once per membership. #}
-memberships as not materialized (
+memberships {{ as_not_materialized() }} (
     select
         *,
-        {{ profile_member_keys('user_id') }},
+        {{ profile_member_keys('user_id') }}
     from {{ ref('int_user_rule_segments_matched') }}
 ),
 
@@ -35,13 +35,13 @@ interests_counted as (
 {# One row per user and segment they belong to, streamed (never stored: at ten million users
     it is over a hundred million rows) into each aggregate of profile_groups. Only the columns
     the profile reads: every one is copied once per membership. #}
-member_profiles as not materialized (
+member_profiles {{ as_not_materialized() }} (
     select
-        unnest(rule_segment_positions) as rule_segment_position,
+        {{ unnest_list('rule_segment_positions') }} as rule_segment_position,
         profile_trait_code,
-        median_sample_key,
-        {%- for column in metrics %}
-        {{ column }},
+        median_sample_key
+        {%- for column in metrics %},
+        {{ column }}
         {%- endfor %}
     from memberships
 ),
@@ -58,7 +58,7 @@ ranked_interests as (
         row_number() over (
             partition by rule_segment_id
             order by lift desc, users desc, interest_name asc
-        ) as interest_rank,
+        ) as interest_rank
     from interests_counted
     {#- Only interests more common in the segment than in the population describe it. #}
     where lift > 1
@@ -68,7 +68,7 @@ top_interests as (
     select
         rule_segment_id,
         {{ ordered_list('interest_name', 'interest_rank') }} as top_interests_by_lift,
-        {{ ordered_list('lift', 'interest_rank') }} as top_interest_lifts,
+        {{ ordered_list('lift', 'interest_rank') }} as top_interest_lifts
     from ranked_interests
     where interest_rank <= {{ top_interests }}
     group by 1
@@ -91,11 +91,11 @@ rule_segments as (
         coalesce(segment_profiles.share, 0) as share,
         {%- for metric in metrics %}
         segment_profiles.avg_{{ metric }},
-        cast(segment_profiles.median_{{ metric }} as double) as median_{{ metric }},
+        cast(segment_profiles.median_{{ metric }} as {{ type_double() }}) as median_{{ metric }},
         segment_profiles.{{ metric }}_index,
         {%- endfor %}
         {%- for trait in traits %}
-        segment_profiles.modal_{{ trait }}_share,
+        segment_profiles.modal_{{ trait }}_share{{ ',' if not loop.last }}
         {%- endfor %}
     from definitions
     left join segment_profiles

@@ -47,8 +47,7 @@ user_profiles as (
         user_segments.segment_name,
         profiles.interests,
         {{ list_or_empty(
-            'list_transform(profiles.rule_segment_positions, '
-            ~ 'lambda position: rule_segment_names.names_by_position[position])'
+            list_elements_at('rule_segment_names.names_by_position', 'profiles.rule_segment_positions')
         ) }} as rule_segment_names,
         profiles.likes_and_reactions,
         profiles.followed_accounts,
@@ -63,20 +62,20 @@ user_profiles as (
         profiles.ad_interaction_seconds,
         profiles.interest_count,
         profiles.age_band_rank,
-        cast(profiles.age_lower_bound_years as double) as age_lower_bound_years,
-        cast(profiles.age_upper_bound_years as double) as age_upper_bound_years,
-        cast(profiles.age_midpoint_years as double) as age_midpoint_years,
+        cast(profiles.age_lower_bound_years as {{ type_double() }}) as age_lower_bound_years,
+        cast(profiles.age_upper_bound_years as {{ type_double() }}) as age_upper_bound_years,
+        cast(profiles.age_midpoint_years as {{ type_double() }}) as age_midpoint_years,
         profiles.income_band_rank,
-        cast(profiles.income_lower_bound_usd as double) as income_lower_bound_usd,
-        cast(profiles.income_upper_bound_usd as double) as income_upper_bound_usd,
-        cast(profiles.income_midpoint_usd as double) as income_midpoint_usd,
+        cast(profiles.income_lower_bound_usd as {{ type_double() }}) as income_lower_bound_usd,
+        cast(profiles.income_upper_bound_usd as {{ type_double() }}) as income_upper_bound_usd,
+        cast(profiles.income_midpoint_usd as {{ type_double() }}) as income_midpoint_usd,
         {%- for metric in ranked_metrics %}
         profiles.{{ metric }}_percentile,
         {%- endfor %}
         user_segments.assignment_confidence,
-        len(profiles.rule_segment_positions) as rule_segment_count,
-        {%- for flag in user_profile_flags() %}
-        profiles.{{ flag.name }},
+        {{ list_length('profiles.rule_segment_positions') }} as rule_segment_count
+        {%- for flag in user_profile_flags() %},
+        profiles.{{ flag.name }}
         {%- endfor %}
     from profiles
     left join user_segments

@@ -18,7 +18,7 @@ definitions as (
 user_positions as (
     select
         user_id,
-        unnest(rule_segment_positions) as rule_segment_position,
+        {{ unnest_list('rule_segment_positions') }} as rule_segment_position
     from memberships
 ),
 
@@ -26,7 +26,7 @@ user_rule_segments as (
     select
         user_positions.user_id,
         definitions.rule_segment_id,
-        definitions.rule_segment_name,
+        definitions.rule_segment_name
     from user_positions
     inner join definitions
         on user_positions.rule_segment_position = definitions.rule_segment_position

@@ -26,11 +26,11 @@ cluster_segments as (
 
 {# Users per cluster segment and combination of rule segments: read twice, stored once (a few
     million rows at ten million users, where repeating the join would cost more). #}
-segment_combinations as materialized (
+segment_combinations {{ as_materialized() }} (
     select
         user_segments.segment_id,
         memberships.rule_segment_positions,
-        count(*) as users,
+        count(*) as users
     from memberships
     inner join user_segments
         on memberships.source_row_number = user_segments.source_row_number
@@ -40,9 +40,9 @@ segment_combinations as materialized (
 combinations as (
     select
         rule_segment_positions,
-        sum(users) as users,
+        sum(users) as users
     from segment_combinations
-    where len(rule_segment_positions) > 1
+    where {{ list_length('rule_segment_positions') }} > 1
     group by 1
 ),
 
@@ -53,15 +53,15 @@ combination_firsts as (
     select
         rule_segment_positions,
         users,
-        unnest(range(1, len(rule_segment_positions))) as first_index,
+        {{ unnest_list(integer_range(1, list_length('rule_segment_positions'))) }} as first_index
     from combinations
 ),
 
 combination_pairs as (
     select
-        rule_segment_positions[first_index] as first_position,
-        unnest(rule_segment_positions[first_index + 1:]) as second_position,
-        users,
+        {{ list_element('rule_segment_positions', 'first_index') }} as first_position,
+        {{ unnest_list(list_tail('rule_segment_positions', 'first_index + 1')) }} as second_position,
+        users
     from combination_firsts
 ),
 
@@ -70,7 +70,7 @@ rule_pair_counts as (
     select
         least(first_position, second_position) as rule_segment_position,
         greatest(first_position, second_position) as other_rule_segment_position,
-        cast(sum(users) as {{ dbt.type_bigint() }}) as users_in_both,
+        cast(sum(users) as {{ dbt.type_bigint() }}) as users_in_both
     from combination_pairs
     group by 1, 2
 ),
@@ -79,13 +79,13 @@ rule_pair_counts_both_ways as (
     select
         rule_segment_position,
         other_rule_segment_position,
-        users_in_both,
+        users_in_both
     from rule_pair_counts
     union all
     select
         other_rule_segment_position as rule_segment_position,
         rule_segment_position as other_rule_segment_position,
-        users_in_both,
+        users_in_both
     from rule_pair_counts
 ),
 
@@ -93,12 +93,12 @@ rule_cluster_counts as (
     select
         rule_segment_position,
         segment_id,
-        cast(sum(users) as {{ dbt.type_bigint() }}) as users_in_both,
+        cast(sum(users) as {{ dbt.type_bigint() }}) as users_in_both
     from (
         select
             segment_id,
             users,
-            unnest(rule_segment_positions) as rule_segment_position,
+            {{ unnest_list('rule_segment_positions') }} as rule_segment_position
         from segment_combinations
     ) as segment_positions
     group by 1, 2
@@ -114,7 +114,7 @@ rule_rule_pairs as (
         other_rule_segments.rule_segment_name as other_segment_name,
         rule_segments.users as rule_segment_users,
         other_rule_segments.users as other_segment_users,
-        coalesce(rule_pair_counts_both_ways.users_in_both, 0) as users_in_both,
+        coalesce(rule_pair_counts_both_ways.users_in_both, 0) as users_in_both
     from rule_segments
     inner join rule_segments as other_rule_segments
         on rule_segments.rule_segment_id <> other_rule_segments.rule_segment_id
@@ -135,7 +135,7 @@ rule_cluster_pairs as (
         cluster_segments.segment_name as other_segment_name,
         rule_segments.users as rule_segment_users,
         cluster_segments.users as other_segment_users,
-        coalesce(rule_cluster_counts.users_in_both, 0) as users_in_both,
+        coalesce(rule_cluster_counts.users_in_both, 0) as users_in_both
     from rule_segments
     cross join cluster_segments
     left join rule_cluster_counts
@@ -156,7 +156,7 @@ overlap as (
         {{ safe_divide('users_in_both', 'rule_segment_users + other_segment_users - users_in_both') }}
             as jaccard_index,
         {{ safe_divide('users_in_both', 'rule_segment_users') }} as share_of_rule_segment_in_other,
-        {{ safe_divide('users_in_both', 'other_segment_users') }} as share_of_other_segment_in_rule,
+        {{ safe_divide('users_in_both', 'other_segment_users') }} as share_of_other_segment_in_rule
     from pairs
 )
 

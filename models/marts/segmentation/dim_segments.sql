@@ -20,7 +20,7 @@ segment_runs as (
         segment_id,
         run_id,
         structure_verdict,
-        segment_stability_jaccard,
+        segment_stability_jaccard
     from centroids
 ),
 
@@ -48,7 +48,7 @@ segments as (
         {%- endfor %}
         segment_runs.segment_stability_jaccard as stability_jaccard,
         {#- From naming Rule 6, with name_qualifier: one place decides both. #}
-        personas.is_unstable,
+        personas.is_unstable
     from profiles
     inner join personas
         on profiles.segment_id = personas.segment_id

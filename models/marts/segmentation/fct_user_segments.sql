@@ -19,7 +19,7 @@ user_segments as (
         coalesce(
             1 - {{ safe_divide('assignments.distance_to_centroid', 'assignments.distance_to_second_centroid') }},
             1
-        ) as assignment_confidence,
+        ) as assignment_confidence
     from assignments
     inner join personas
         on assignments.segment_id = personas.segment_id

@@ -24,7 +24,7 @@ segment_interests as (
         row_number() over (
             partition by counted.segment_id
             order by counted.users / counted.segment_users desc, counted.interest_name
-        ) as interest_rank,
+        ) as interest_rank
     from counted
     inner join personas
         on counted.segment_id = personas.segment_id

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        full_refresh=false,
+        full_refresh=false
     )
 }}
 
@@ -31,7 +31,7 @@ transitions as (
         coalesce(
             history.previous_segment_id <> history.segment_id,
             (history.previous_segment_id is null) <> (history.segment_id is null)
-        ) as is_change,
+        ) as is_change
     from history
     inner join run
         on history.run_id = run.run_id

@@ -14,7 +14,7 @@ history as (
 sweeps as (
     select distinct
         run_id,
-        sweep_json,
+        sweep_json
     from history
 ),
 
@@ -29,7 +29,7 @@ candidates as (
         candidate.silhouette,
         candidate.calinski_harabasz,
         candidate.davies_bouldin,
-        candidate.is_selected,
+        candidate.is_selected
     from sweeps
     cross join {{ unnest_sweep('sweeps.sweep_json', 'candidate') }}
     -- noqa: enable=RF01
@@ -49,7 +49,7 @@ quality as (
         runs.stability_ari,
         candidates.is_selected,
         runs.is_latest,
-        runs.run_started_at,
+        runs.run_started_at
     from candidates
     inner join runs
         on candidates.run_id = runs.run_id

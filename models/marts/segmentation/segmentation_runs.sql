@@ -29,14 +29,14 @@ runs as (
         null_silhouette_std,
         structure_z_score,
         stability_ari,
-        run_started_at,
+        run_started_at
     from history
 ),
 
 flagged as (
     select
         *,
-        run_started_at = max(run_started_at) over () as is_latest,
+        run_started_at = max(run_started_at) over () as is_latest
     from runs
 )
 

@@ -9,11 +9,11 @@
 
 with
 
-input_rows as not materialized (
+input_rows {{ as_not_materialized() }} (
     select
         {{ input_row_number() }} as source_row_number,
         user_id,
-        len(field_rejection_reasons) = 0 as passes_field_checks,
+        {{ list_length('field_rejection_reasons') }} = 0 as passes_field_checks
     from {{ ref('base_platform__user_profile_rows') }}
     where user_id is not null and not is_repeated_header
 ),
@@ -24,7 +24,7 @@ shared_ids as (
         coalesce(
             min(source_row_number) filter (where passes_field_checks),
             min(source_row_number)
-        ) as kept_source_row_number,
+        ) as kept_source_row_number
     from input_rows
     group by 1
     having count(*) > 1
@@ -34,7 +34,7 @@ duplicates as (
     select
         input_rows.source_row_number,
         input_rows.user_id,
-        shared_ids.kept_source_row_number,
+        shared_ids.kept_source_row_number
     from input_rows
     inner join shared_ids
         on input_rows.user_id = shared_ids.user_id

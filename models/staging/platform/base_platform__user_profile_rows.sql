@@ -2,7 +2,7 @@
     config(
         materialized='table',
         pre_hook="{{ drop_user_profiles_read_errors() }}",
-        post_hook="{{ check_user_profiles_read() }}",
+        post_hook="{{ check_user_profiles_read() }}"
     )
 }}
 
@@ -26,10 +26,10 @@ source_rows as (
     select
         {%- for staging_name in export_columns() %}
         {%- if execute %}
-        cast({{ adapter.quote(mapped.columns[staging_name]) }} as {{ dbt.type_string() }}) as {{ staging_name }}_raw,
+        cast({{ adapter.quote(mapped.columns[staging_name]) }} as {{ dbt.type_string() }}) as {{ staging_name }}_raw
         {%- else %}
-        cast(null as {{ dbt.type_string() }}) as {{ staging_name }}_raw,
-        {%- endif %}
+        cast(null as {{ dbt.type_string() }}) as {{ staging_name }}_raw
+        {%- endif %}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ user_profiles_input() }}
 ),
@@ -38,7 +38,7 @@ trimmed as (
     select
         *,
         {%- for staging_name in export_columns() %}
-        nullif(trim({{ staging_name }}_raw), '') as {{ staging_name }}_text,
+        nullif(trim({{ staging_name }}_raw), '') as {{ staging_name }}_text{{ ',' if not loop.last }}
         {%- endfor %}
     from source_rows
 ),
@@ -58,7 +58,7 @@ parsed as (
         {{ try_cast(column ~ '_text', type_double()) }} as {{ column }}_number,
         {%- endfor %}
         top_interests_text as top_interests,
-        coalesce(lower(user_id_text) in ('user id', 'user_id', 'userid'), false) as is_repeated_header,
+        coalesce(lower(user_id_text) in ('user id', 'user_id', 'userid'), false) as is_repeated_header
     from trimmed
 ),
 
@@ -66,19 +66,19 @@ checked as (
     select
         *,
         case
-            when is_repeated_header then ['repeated_header']
+            when is_repeated_header then {{ list_literal(["'repeated_header'"]) }}
             else {{ collect_reasons(
                 ["case when user_id is null then 'missing_user_id' end"]
                 + rejection_checks(vocabularies, numeric_rules)
             ) }}
-        end as field_rejection_reasons,
+        end as field_rejection_reasons
     from parsed
 ),
 
 final as (
     select
         {%- for staging_name in export_columns() %}
-        case when len(field_rejection_reasons) > 0 then {{ staging_name }}_raw end as {{ staging_name }}_raw,
+        case when {{ list_length('field_rejection_reasons') }} > 0 then {{ staging_name }}_raw end as {{ staging_name }}_raw,
         {%- endfor %}
         user_id,
         {%- for column in vocabularies %}
@@ -90,7 +90,7 @@ final as (
         top_interests,
         {{ interest_list('top_interests') }} as interest_names,
         is_repeated_header,
-        field_rejection_reasons,
+        field_rejection_reasons
     from checked
 )
 

@@ -11,7 +11,7 @@ with
 input_rows as (
     select
         {{ input_row_number() }} as source_row_number,
-        *,
+        *
     from {{ ref('base_platform__user_profile_rows') }}
 ),
 
@@ -22,7 +22,7 @@ duplicates as (
 flagged as (
     select
         input_rows.*,
-        duplicates.source_row_number is not null as is_duplicate,
+        duplicates.source_row_number is not null as is_duplicate
     from input_rows
     left join duplicates
         on input_rows.source_row_number = duplicates.source_row_number
@@ -35,7 +35,7 @@ final as (
         source_row_number,
         {%- for staging_name in export_columns() %}
         case
-            when is_duplicate and len(field_rejection_reasons) = 0
+            when is_duplicate and {{ list_length('field_rejection_reasons') }} = 0
                 then cast({{ staging_name }} as {{ dbt.type_string() }})
             else {{ staging_name }}_raw
         end as {{ staging_name }}_raw,
@@ -50,9 +50,9 @@ final as (
         top_interests,
         interest_names,
         case
-            when is_duplicate then list_append(field_rejection_reasons, 'duplicate_user_id')
+            when is_duplicate then {{ list_append('field_rejection_reasons', "'duplicate_user_id'") }}
             else field_rejection_reasons
-        end as rejection_reasons,
+        end as rejection_reasons
     from flagged
 )
 

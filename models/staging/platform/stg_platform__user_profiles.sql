@@ -2,7 +2,7 @@ with
 
 profiles as (
     select * from {{ ref('base_platform__user_profiles') }}
-    where len(rejection_reasons) = 0
+    where {{ list_length('rejection_reasons') }} = 0
 ),
 
 banded as (
@@ -28,7 +28,7 @@ banded as (
         {{ vocabulary_position('income_band') }} as income_band_rank,
         {{ parse_band('income_band', 'income', 1000, 20000) }},
         interest_names,
-        source_row_number,
+        source_row_number
     from profiles
 ),
 
@@ -59,7 +59,7 @@ renamed as (
         income_upper_bound as income_upper_bound_usd,
         income_midpoint as income_midpoint_usd,
         interest_names,
-        source_row_number,
+        source_row_number
     from banded
 )
 
