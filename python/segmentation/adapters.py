@@ -1,7 +1,9 @@
 """The glue between dbt Python models and the package: relations in, small DataFrames out.
 
-Everything here reads only what it needs from DuckDB (bounded, seeded samples as NumPy) so
-that the Python side stays small however many users there are.
+Everything here reads only what it needs (bounded, seeded samples) so that the Python side
+stays small however many users there are. A relation is read in one place, read_frame, and a
+model's own previous table is found in one, previous_relation: another engine (a Spark
+DataFrame instead of a DuckDB relation) is swapped in there.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -64,6 +66,30 @@ HISTORY_DTYPES: dict[str, str] = {
 }
 
 
+# --- the engine seam: the only code that reads a relation ------------------------------------
+
+
+def read_frame(relation: Any, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A dbt relation (here a DuckDB relation) as a pandas DataFrame, all its columns or the
+    named ones, rows in the relation's order. Every Python model reads its inputs through this
+    function, so porting them to another engine changes this function only (e.g.
+    ``relation.select(*columns).toPandas()`` on Spark)."""
+    selected = relation.select(*columns) if columns is not None else relation
+    return selected.df()
+
+
+def previous_relation(session: Any, this: Any, columns: Sequence[str] | None = None) -> Any:
+    """The model's own table from the build before (``dbt.this``), or None when there is none
+    yet: a query of the warehouse, so it is engine-specific and lives beside read_frame."""
+    import duckdb
+
+    selected = ", ".join(columns) if columns else "*"
+    try:
+        return session.sql(f"select {selected} from {this}")
+    except duckdb.Error:
+        return None
+
+
 def json_setting(config: Mapping[str, Any], key: str) -> Any:
     """A setting passed from dbt as JSON text (see the models' YAML)."""
     value = config.get(key)
@@ -74,11 +100,11 @@ def json_setting(config: Mapping[str, Any], key: str) -> Any:
 
 def as_matrix(relation, columns: list[str]) -> np.ndarray:
     """The named numeric columns of a relation as a float64 matrix (rows in relation order)."""
-    arrays = relation.select(*columns).fetchnumpy() if columns else {}
-    rows = len(next(iter(arrays.values()))) if arrays else 0
     if not columns:
-        return np.empty((rows, 0))
-    return np.column_stack([np.asarray(arrays[name], dtype=np.float64) for name in columns])
+        return np.empty((0, 0))
+    # Row-major, as the fits have always seen it: a column-major copy of the same values
+    # changes the order sums are taken in, and so the last bits of the fitted centres.
+    return np.ascontiguousarray(read_frame(relation, columns).to_numpy(dtype=np.float64))
 
 
 def model_columns(relation) -> list[str]:
@@ -164,7 +190,7 @@ def fit_run(
     `history` is the model's own earlier rows (None on the first run). See segmentation.quality
     and segmentation.identity for the rules.
     """
-    run_row = run.df().iloc[0] if run is not None else None
+    run_row = read_frame(run).iloc[0] if run is not None else None
     if run_row is None or int(run_row["input_rows"]) == 0:
         # Only `dbt build --empty` gets here (an input with no valid rows stops at the
         # rejected-share check): keep the table's shape, add no rows.
@@ -180,7 +206,7 @@ def fit_run(
     refit = bool(json_setting(config, "refit"))
     columns = model_columns(fit_sample)
 
-    previous_rows = history.df() if history is not None else empty_history()
+    previous_rows = read_frame(history) if history is not None else empty_history()
     latest, stored = stored_model(previous_rows)
     quality_matrix = as_matrix(quality_sample, columns)
 
@@ -311,9 +337,10 @@ def name_personas(profiles, trust, unstable_jaccard: float, previous=None) -> pd
     segment's ``structure_verdict`` and ``segment_stability_jaccard`` (int_segment_centroids):
     the name's qualifier, the description's caution and ``is_unstable`` come from them
     (segmentation.naming.caveat)."""
-    earlier = previous.df() if previous is not None else None
-    named = name_segments(profiles.df(), previous=earlier)
-    runs = trust.df().drop_duplicates("segment_id").set_index("segment_id")
+    earlier = read_frame(previous) if previous is not None else None
+    named = name_segments(read_frame(profiles), previous=earlier)
+    trust_columns = ["segment_id", "structure_verdict", "segment_stability_jaccard"]
+    runs = read_frame(trust, trust_columns).drop_duplicates("segment_id").set_index("segment_id")
     caveats = [
         naming_caveat(
             str(runs.loc[segment_id, "structure_verdict"]),

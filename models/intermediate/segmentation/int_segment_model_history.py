@@ -4,7 +4,7 @@ Incremental and never fully refreshed: the history is what keeps segment ids sta
 runs and lets `refit: false` score new users with the stored model.
 """
 
-from segmentation.adapters import fit_run
+from segmentation.adapters import fit_run, previous_relation
 
 
 def model(dbt, session):
@@ -25,7 +25,7 @@ def model(dbt, session):
         "stability_subsamples": dbt.config.get("stability_subsamples"),
         "identity_max_distance": dbt.config.get("identity_max_distance"),
     }
-    history = session.sql(f"select * from {dbt.this}") if dbt.is_incremental else None
+    history = previous_relation(session, dbt.this) if dbt.is_incremental else None
     return fit_run(
         dbt.ref("int_segmentation_run"),
         dbt.ref("int_segmentation_fit_sample"),

@@ -7,20 +7,14 @@ the rule behind it still holds. The run's structure verdict and each segment's s
 
 import json
 
-import duckdb
-
-from segmentation.adapters import name_personas
+from segmentation.adapters import name_personas, previous_relation
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     # dbt hands a Python model only the config keys it reads literally with dbt.config.get.
     unstable_jaccard = float(json.loads(dbt.config.get("unstable_jaccard")))
-    try:
-        previous = session.sql(f"select segment_id, segment_name, persona_rule from {dbt.this}")
-    except duckdb.Error:
-        previous = None
-    trust = dbt.ref("int_segment_centroids").select(
-        "segment_id", "structure_verdict", "segment_stability_jaccard"
-    )
-    return name_personas(dbt.ref("int_segment_profiles"), trust, unstable_jaccard, previous)
+    previous = previous_relation(session, dbt.this, ["segment_id", "segment_name", "persona_rule"])
+    profiles = dbt.ref("int_segment_profiles")
+    trust = dbt.ref("int_segment_centroids")
+    return name_personas(profiles, trust, unstable_jaccard, previous)
