@@ -166,14 +166,15 @@ def test_the_scanner_passes_portable_sql(sql: str) -> None:
 # --- the project --------------------------------------------------------------------------------
 
 
-def test_no_model_uses_duckdb_only_syntax_outside_a_macro() -> None:
+def test_no_model_or_data_test_uses_duckdb_only_syntax_outside_a_macro() -> None:
+    data_tests = sorted((ROOT / "tests" / "dbt").rglob("*.sql"))
     found = {
         str(path.relative_to(ROOT)): names
-        for path in model_files()
+        for path in model_files() + data_tests
         if (names := constructs(sql_text(path.read_text())))
     }
-    assert found == {}, "DuckDB-only syntax in models (put it behind a dispatched macro)"
-    assert len(model_files()) >= 30, "the scan must see the models"
+    assert found == {}, "DuckDB-only syntax in SQL (put it behind a dispatched macro)"
+    assert len(model_files()) >= 30 and len(data_tests) >= 8, "the scan must see the files"
 
 
 def test_no_macro_emits_duckdb_only_syntax_outside_an_engine_implementation() -> None:

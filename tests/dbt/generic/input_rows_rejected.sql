@@ -23,7 +23,7 @@
 
 select
     source_row_number,
-    rejection_reason_list,
+    rejection_reason_list
 from {{ model }}
 where {{ 'true' if warned else 'false' }}
 
