@@ -129,3 +129,17 @@
 {% macro duckdb__list_elements_at(list, positions) %}
     list_transform({{ positions }}, lambda position: {{ list }}[position])
 {%- endmacro %}
+
+
+{# The number of distinct non-null elements of a list. #}
+{% macro list_distinct_count(list) %}
+    {{ return(adapter.dispatch('list_distinct_count', 'segmentation')(list)) }}
+{% endmacro %}
+
+{% macro default__list_distinct_count(list) %}
+    {{ engine_not_supported('list_distinct_count') }}
+{% endmacro %}
+
+{% macro duckdb__list_distinct_count(list) %}
+    list_unique({{ list }})
+{%- endmacro %}
