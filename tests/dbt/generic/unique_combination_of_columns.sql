@@ -1,7 +1,8 @@
 {# Fails on every combination of `combination_of_columns` that occurs on more than one row:
    the primary key test of a table keyed by several columns (dbt-utils'
-   unique_combination_of_columns, without the package). #}
-{% test unique_combination(model, combination_of_columns) %}
+   unique_combination_of_columns, without the package: same name and arguments, so tools that
+   recognise its primary-key test, such as dbt-project-evaluator, recognise this one). #}
+{% test unique_combination_of_columns(model, combination_of_columns) %}
 
 with
 
