@@ -18,6 +18,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -c 'from segmentation.report import store_vega_bundle; store_vega_bundle()'
 	touch $@
 
 ## build: dbt build on the embedded demo seed (or --vars via DBT_VARS); if every node of it
