@@ -200,16 +200,18 @@ def bar_chart(
     width: int = 440,
 ) -> Chart:
     """Horizontal bars, one per (label, value, colour), from 0, each with its value written
-    at its end. Labels must be distinct (one band each)."""
+    at its end (a negative value at 0). Labels must be distinct (one band each)."""
     rows = [
         {"label": name, "value": value, "text": value_text(value), "colour": fill}
         for name, value, fill in items
     ]
-    largest = max((row["value"] for row in rows), default=0) or 1
+    largest = max([0, *(row["value"] for row in rows)]) or 1
+    # Room right of the longest bar for its value; a negative value (a silhouette can be one)
+    # is a bar of length 0 with its value written.
+    scale = alt.Scale(domain=[0, largest * 1.5], nice=False, clamp=True)
     base = alt.Chart(_values(rows)).encode(
         y=alt.Y("label:N", sort=None, axis=_names_axis(13)),
-        # Room right of the longest bar for its value.
-        x=alt.X("value:Q", axis=None, scale=alt.Scale(domain=[0, largest * 1.5], nice=False)),
+        x=alt.X("value:Q", axis=None, scale=scale),
     )
     bars = base.mark_bar(cornerRadiusEnd=3).encode(
         color=alt.Color("colour:N", scale=None),

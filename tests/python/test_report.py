@@ -107,6 +107,10 @@ def test_bars_start_at_zero_in_the_given_order_and_names_stay_text():
     assert bars["encoding"]["y"]["axis"]["labelLimit"] == 0  # whole names
     texts, _ = layer(chart.spec, "text")
     assert [row["text"] for row in texts] == ["10", "40", "0"]
+    # A negative value (a silhouette can be one) stays at 0 instead of crossing the names.
+    negative = bar_chart([("a", -0.2, PALETTE[0]), ("b", 0.4, PALETTE[0])])
+    scale = layer(negative.spec, "bar")[1]["encoding"]["x"]["scale"]
+    assert scale["clamp"] is True and scale["domain"][0] == 0 and scale["domain"][1] >= 0.4
     # In the page: the names are JSON text, never markup.
     assert "<b>" not in chart.__html__() and "B & C" not in chart.__html__()
     assert json.loads(chart_json(chart))["data"]["values"][0]["label"] == "<b>A</b>"
