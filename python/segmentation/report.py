@@ -4,26 +4,33 @@
                                   [--out build/report/segmentation_report.html]
 
 It reads only what was published (read-only, so it never blocks or sees a build in progress)
-and works offline: the charts are inline SVG drawn here, the page's small script (legend
-toggles; a marker on <body> once the charts are in place) is inline too, with no fonts, styles
-or scripts from the network. Sections: segment sizes; a radar chart of the segments' indexes
-on the clustering features; a card per segment; an interest-lift heatmap; the user base's
-demographic and behaviour distributions; quality and stability, when a
-``segmentation_quality`` table was published.
+and works offline: each chart is a Vega-Lite specification (built with Altair) drawn in the
+browser by the Vega runtime, which the page carries inline (vl-convert's bundle of Vega,
+Vega-Lite and vega-embed); the page's own small script (it draws the charts, then marks <body>
+once they are in place) is inline too, with no fonts, styles or scripts from the network.
+Sections: segment sizes; a radar chart of the segments' indexes on the clustering features; a
+card per segment; an interest-lift heatmap; the user base's demographic and behaviour
+distributions; quality and stability, when a ``segmentation_quality`` table was published.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import math
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import altair as alt
 import duckdb
+import vl_convert
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
@@ -47,6 +54,9 @@ PALETTE = (
     "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
 )  # fmt: skip
 NEUTRAL = "#9aa5b1"
+#: Interest lift colours: ½× or less, 1×, 2× or more; and a cell with no lift.
+LIFT_COLOURS = ("#4e79a7", "#ffffff", "#f28e2b")
+NO_LIFT = "#f1f3f5"
 METRIC_LABELS = {
     "weekday_hours_online": "Weekday hours",
     "weekend_hours_online": "Weekend hours",
@@ -132,236 +142,328 @@ def _number(value: float, decimals: int = 0) -> str:
     return f"{value:,.{decimals}f}"
 
 
-def _svg(kind: str, width: float, height: float, body: Sequence[str], description: str) -> Markup:
-    return Markup(
-        f'<svg class="chart" data-chart="{escape(kind)}" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{escape(description)}">'
-        f"<title>{escape(description)}</title>{''.join(body)}</svg>"
-    )
-
-
-def _text(
-    x: float, y: float, content: str, css: str = "", anchor: str = "start", extra: str = ""
-) -> str:
-    attributes = f' class="{css}"' if css else ""
-    return (
-        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{attributes}{extra}>'
-        f"{escape(content)}</text>"
-    )
-
-
 # --- Charts ----------------------------------------------------------------------------------
+# Each chart is a Vega-Lite specification built with Altair; the page inlines the Vega runtime
+# (vl-convert's bundle of Vega, Vega-Lite and vega-embed), which draws them as SVG in the browser.
 
 
-def bar_chart_svg(
-    items: Sequence[tuple[str, float]],
-    value_text: Callable[[float], str] = lambda v: _number(v),
-    colours: Sequence[str] | None = None,
-    description: str = "bar chart",
-    width: int = 560,
-    label_width: int = 170,
-    bar_height: int = 22,
-) -> Markup:
-    """Horizontal bars, one per (label, value), scaled to the largest value."""
-    gap, top, value_room = 8, 6, 150
-    height = top * 2 + len(items) * (bar_height + gap)
-    largest = max((v for _, v in items), default=0) or 1
-    scale = (width - label_width - value_room) / largest
-    body = []
-    for i, (name, value) in enumerate(items):
-        y = top + i * (bar_height + gap)
-        length = max(value * scale, 0)
-        fill = colours[i % len(colours)] if colours else PALETTE[0]
-        middle = y + bar_height / 2 + 4
-        body.append(_text(label_width - 8, middle, name, "axis-label", "end"))
-        body.append(
-            f'<rect class="bar" x="{label_width}" y="{y}" width="{length:.1f}" '
-            f'height="{bar_height}" rx="3" fill="{fill}"><title>{escape(name)}: '
-            f"{escape(value_text(value))}</title></rect>"
+@dataclass(frozen=True)
+class Chart:
+    """One chart of the page: its kind (for tests and the page's own check), what it shows,
+    and its Vega-Lite specification, data inline."""
+
+    kind: str
+    description: str
+    spec: dict[str, Any]
+
+    def __html__(self) -> str:
+        # Inside a <script> element only "</script>" or "<!--" could end it early: JSON's \u
+        # escapes keep every "<", ">" and "&" of the names out of the markup.
+        text = json.dumps(self.spec, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        return (
+            f'<div class="chart" data-chart="{escape(self.kind)}" role="img" '
+            f'aria-label="{escape(self.description)}">'
+            f'<script type="application/json">{text}</script></div>'
         )
-        body.append(_text(label_width + length + 6, middle, value_text(value), "value-label"))
-    return _svg("bar", width, height, body, description)
 
 
-def radar_chart_svg(
-    axes: Sequence[str],
-    series: Sequence[tuple[str, Sequence[float | None], str]],
-    description: str = "radar chart",
-    size: int = 640,
-) -> Markup:
-    """Each series (name, values per axis, colour) as a polygon over axes of indexes
-    (100 = population average, the dashed ring). A missing value is drawn at 0."""
-    if len(axes) < 3:
-        raise ValueError("a radar chart needs at least 3 axes")
-    centre, radius = size / 2, size / 2 - 130
-    values = [v for _, vals, _ in series for v in vals if v is not None]
+def _chart(kind: str, description: str, chart: alt.TopLevelMixin) -> Chart:
+    chart = chart.properties(description=description).configure_view(stroke=None)
+    chart = chart.configure_axis(labelFontSize=12, labelColor="#1f2933", titleFontSize=12)
+    return Chart(kind, description, chart.to_dict())
+
+
+def _values(rows: Sequence[Mapping[str, Any]]) -> alt.Data:
+    """Rows as inline data, NaN as null (JSON has no NaN)."""
+    return alt.Data(
+        values=[
+            {
+                key: None if isinstance(value, float) and math.isnan(value) else value
+                for key, value in row.items()
+            }
+            for row in rows
+        ]
+    )
+
+
+def _names_axis(size: int = 12) -> alt.Axis:
+    """A band axis of names: whole names (no truncation), no ticks or line."""
+    return alt.Axis(title=None, labelLimit=0, ticks=False, domain=False, labelFontSize=size)
+
+
+def bar_chart(
+    items: Sequence[tuple[str, float, str]],
+    value_text: Callable[[float], str] = lambda v: _number(v),
+    description: str = "bar chart",
+    bar_height: int = 22,
+    width: int = 440,
+) -> Chart:
+    """Horizontal bars, one per (label, value, colour), from 0, each with its value written
+    at its end (a negative value at 0). Labels must be distinct (one band each)."""
+    rows = [
+        {"label": name, "value": value, "text": value_text(value), "colour": fill}
+        for name, value, fill in items
+    ]
+    largest = max([0, *(row["value"] for row in rows)]) or 1
+    # Room right of the longest bar for its value; a negative value (a silhouette can be one)
+    # is a bar of length 0 with its value written.
+    scale = alt.Scale(domain=[0, largest * 1.5], nice=False, clamp=True)
+    base = alt.Chart(_values(rows)).encode(
+        y=alt.Y("label:N", sort=None, axis=_names_axis(13)),
+        x=alt.X("value:Q", axis=None, scale=scale),
+    )
+    bars = base.mark_bar(cornerRadiusEnd=3).encode(
+        color=alt.Color("colour:N", scale=None),
+        tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("text:N", title="value")],
+    )
+    texts = base.mark_text(align="left", dx=6, fontSize=12, color="#52606d").encode(text="text:N")
+    chart = (bars + texts).properties(width=width, height=alt.Step(bar_height + 8))
+    return _chart("bar", description, chart)
+
+
+def radar_rings(values: Sequence[float]) -> list[int]:
+    """The rings of a radar of indexes: a round step, up to the largest value (at least 150),
+    and always the population average, 100."""
     largest = max([150.0, *values])
     step = 50 if largest <= 250 else 100 if largest <= 600 else 250
     top = math.ceil(largest / step) * step
     rings = [*range(step, int(top) + 1, step)]
-    if 100 not in rings:
-        rings = sorted([*rings, 100])
+    return rings if 100 in rings else sorted([*rings, 100])
+
+
+def radar_chart_spec(
+    axes: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None], str]],
+    description: str = "radar chart",
+    size: int = 520,
+) -> Chart:
+    """Each series (name, values per axis, colour) as a closed line over the axes of indexes,
+    on rings of index (100 = population average, dashed). A missing value is drawn at 0.
+    Clicking a name in the legend hides or shows its series.
+
+    Vega-Lite has no polar lines, so the points are placed here: axis `a` of `n` points up
+    and then clockwise, at distance value / outer ring (the outer ring has radius 1)."""
+    if len(axes) < 3:
+        raise ValueError("a radar chart needs at least 3 axes")
+    rings = radar_rings([v for _, vals, _ in series for v in vals if v is not None])
+    top = rings[-1]
 
     def point(axis: int, value: float) -> tuple[float, float]:
-        angle = -math.pi / 2 + 2 * math.pi * axis / len(axes)
-        distance = radius * max(value, 0) / top
-        return centre + distance * math.cos(angle), centre + distance * math.sin(angle)
+        angle = math.pi / 2 - 2 * math.pi * axis / len(axes)
+        distance = max(value, 0) / top
+        return round(distance * math.cos(angle), 6), round(distance * math.sin(angle), 6)
 
-    body = []
-    for ring in rings:
-        ring_points = " ".join(
-            f"{x:.1f},{y:.1f}" for x, y in (point(a, ring) for a in range(len(axes)))
-        )
-        css = "ring ring-average" if ring == 100 else "ring"
-        body.append(f'<polygon class="{css}" points="{ring_points}"/>')
-        x, y = point(0, ring)
-        body.append(_text(x + 4, y - 3, str(ring), "ring-label"))
+    closed = [*range(len(axes)), 0]  # each shape ends where it started
+    rings_drawn = [
+        {"ring": ring, "order": n, "x": x, "y": y, "average": ring == 100}
+        for ring in rings
+        for n, a in enumerate(closed)
+        for x, y in [point(a, ring)]
+    ]
+    spokes = [
+        {"x": 0.0, "y": 0.0, "x2": x, "y2": y}
+        for x, y in map(point, range(len(axes)), [top] * len(axes))
+    ]
+    labels = []
     for a, name in enumerate(axes):
-        x, y = point(a, top)
-        body.append(
-            f'<line class="spoke" x1="{centre:.1f}" y1="{centre:.1f}" x2="{x:.1f}" y2="{y:.1f}"/>'
+        x, y = point(a, top * 1.1)
+        labels.append(
+            {
+                "axis": name,
+                "x": x,
+                "y": y,
+                "side": "center" if abs(x) < 0.05 else "left" if x > 0 else "right",
+            }
         )
-        lx, ly = point(a, top * 1.12)
-        anchor = "middle" if abs(lx - centre) < 10 else ("start" if lx > centre else "end")
-        body.append(_text(lx, ly + 4, name, "axis-label", anchor))
-    for s, (name, vals, fill) in enumerate(series):
-        shape = " ".join(
-            f"{x:.1f},{y:.1f}" for x, y in (point(a, v or 0) for a, v in enumerate(vals))
-        )
-        tip = f"{name}: " + ", ".join(
-            f"{axis} {'–' if v is None else _number(v)}" for axis, v in zip(axes, vals, strict=True)
-        )
-        body.append(
-            f'<g class="series" data-series="{s}"><polygon points="{shape}" fill="{fill}" '
-            f'fill-opacity="0.10" stroke="{fill}" stroke-width="2.5"><title>{escape(tip)}</title>'
-            f"</polygon></g>"
-        )
-    return _svg("radar", size, size, body, description)
+    shapes = [
+        {
+            "segment": name,
+            "order": n,
+            "axis": axes[a],
+            "index": "–" if vals[a] is None else _number(vals[a]),
+            "x": x,
+            "y": y,
+        }
+        for name, vals, _ in series
+        for n, a in enumerate(closed)
+        for x, y in [point(a, vals[a] or 0)]
+    ]
+    # Every series shown at first; a click on a name in the legend hides it, another shows it.
+    names, colours = [name for name, *_ in series], [fill for *_, fill in series]
+    shown = alt.selection_point(
+        name="shown_segments",
+        fields=["segment"],
+        bind="legend",
+        toggle="true",
+        empty=False,
+        value=[{"segment": n} for n in names],
+    )
+    extent = alt.Scale(domain=[-1.45, 1.45], nice=False)
+    at = {"x": alt.X("x:Q", axis=None, scale=extent), "y": alt.Y("y:Q", axis=None, scale=extent)}
+    average = alt.datum.average
+    layers = [
+        alt.Chart(_values(rings_drawn)).mark_line(strokeWidth=1).encode(
+            **at, detail="ring:N", order="order:Q",
+            color=alt.when(average).then(alt.value("#7b8794")).otherwise(alt.value("#d9dee3")),
+            strokeDash=alt.when(average).then(alt.value([5, 4])).otherwise(alt.value([1, 0]))),
+        alt.Chart(_values(spokes)).mark_rule(color="#d9dee3").encode(**at, x2="x2:Q", y2="y2:Q"),
+        alt.Chart(_values([r for r in rings_drawn if r["order"] == 0]))
+        .mark_text(align="left", dx=4, dy=-6, fontSize=10, color="#7b8794")
+        .encode(**at, text="ring:N"),
+        *(alt.Chart(_values([r for r in labels if r["side"] == side]))
+          .mark_text(align=side, fontSize=12, color="#1f2933").encode(**at, text="axis:N")
+          for side in {r["side"]: None for r in labels}),
+        alt.Chart(_values(shapes)).mark_line(strokeWidth=2.5, point={"filled": True, "size": 36})
+        .encode(
+            **at, detail="segment:N", order="order:Q",
+            color=alt.Color("segment:N", scale=alt.Scale(domain=names, range=colours),
+                            legend=alt.Legend(title=None, labelLimit=0, labelFontSize=13)),
+            opacity=alt.when(shown).then(alt.value(1.0)).otherwise(alt.value(0.0)),
+            tooltip=[alt.Tooltip("segment:N"), alt.Tooltip("axis:N", title="feature"),
+                     alt.Tooltip("index:N")])
+        .add_params(shown),
+    ]  # fmt: skip
+    chart = alt.layer(*layers).properties(width=size, height=size)
+    return _chart("radar", description, chart)
 
 
-def index_bars_svg(
+def index_bars(
     items: Sequence[tuple[str, float | None]],
     fill: str,
     description: str = "indexes against the population",
-    width: int = 560,
-    label_width: int = 170,
-) -> Markup:
-    """Diverging bars around 100 (the population average) for (label, index) pairs; the scale
-    runs from 0 to 200 and longer bars are clipped with an arrow-like end."""
-    bar_height, gap, top = 14, 6, 4
-    height = top * 2 + len(items) * (bar_height + gap)
-    plot = width - label_width - 44
-    middle_x = label_width + plot / 2
-    body = [f'<line class="average" x1="{middle_x:.1f}" y1="0" x2="{middle_x:.1f}" y2="{height}"/>']
-    for i, (name, index) in enumerate(items):
-        y = top + i * (bar_height + gap)
-        body.append(_text(label_width - 8, y + bar_height - 3, name, "axis-label small", "end"))
-        if index is None:
-            body.append(_text(middle_x + 4, y + bar_height - 3, "n/a", "value-label small"))
-            continue
-        offset = max(min(index - 100, 100), -100) / 100 * plot / 2
-        x = middle_x + min(offset, 0)
-        bar_fill = fill if index >= 100 else NEUTRAL
-        body.append(
-            f'<rect class="bar" x="{x:.1f}" y="{y}" width="{abs(offset):.1f}" '
-            f'height="{bar_height}" '
-            f'rx="2" fill="{bar_fill}"><title>{escape(name)}: index {_number(index)}</title></rect>'
+) -> Chart:
+    """Diverging bars from 100 (the population average) for (label, index) pairs, in the
+    segment's colour above 100 and grey below; the scale runs from 0 to 200 and longer bars
+    stop at its end (the written index is the true one)."""
+    rows = [
+        {"label": name, "index": index, "shown": "n/a" if index is None else _number(index),
+         "end": None if index is None else max(min(index, 200.0), 0.0),
+         "colour": NEUTRAL if index is not None and index < 100 else fill,
+         "side": "none" if index is None else "above" if index >= 100 else "below"}
+        for name, index in items
+    ]  # fmt: skip
+    scale = alt.Scale(domain=[0, 200], nice=False, clamp=True)
+    base = alt.Chart().encode(y=alt.Y("label:N", sort=None, axis=_names_axis(11)))
+    bars = (
+        base.transform_filter("datum.index != null")
+        .mark_bar(height=14, cornerRadius=2)
+        .encode(
+            x=alt.X("start:Q", scale=scale, axis=None),
+            x2="end:Q",
+            color=alt.Color("colour:N", scale=None),
+            tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("shown:N", title="index")],
         )
-        text_x = middle_x + offset + (4 if offset >= 0 else -4)
-        body.append(
-            _text(
-                text_x, y + bar_height - 3, _number(index), "value-label small",
-                "start" if offset >= 0 else "end",
-            )
-        )  # fmt: skip
-    return _svg("index-bars", width, height, body, description)
+        .transform_calculate(start="100")
+    )
+    texts = [
+        base.transform_filter(f"datum.side == '{side}'")
+        .mark_text(align=align, dx=dx, fontSize=11, color="#52606d")
+        .encode(x=alt.X(field, type="quantitative", scale=scale, axis=None), text="shown:N")
+        .transform_calculate(start="100")
+        for side, align, dx, field in (
+            ("above", "left", 4, "end"),
+            ("below", "right", -4, "end"),
+            ("none", "left", 4, "start"),
+        )
+        if any(row["side"] == side for row in rows)
+    ]
+    average = (
+        alt.Chart(_values([{"x": 100}]))
+        .mark_rule(color="#7b8794")
+        .encode(x=alt.X("x:Q", scale=scale, axis=None))
+    )
+    chart = alt.layer(average, bars, *texts, data=_values(rows)).properties(
+        width=380, height=alt.Step(20)
+    )
+    return _chart("index-bars", description, chart)
 
 
-def lift_colour(lift: float | None) -> str:
-    """Diverging colour for a lift: white at 1, orange above (2× = full), blue below (½ = full)."""
-    if lift is None or lift <= 0:
-        return "#f1f3f5"
-    strength = max(min(math.log2(lift), 1.0), -1.0)
-    base = (242, 142, 43) if strength > 0 else (78, 121, 167)
-    channels = (round(255 + (c - 255) * abs(strength)) for c in base)
-    return "#" + "".join(f"{c:02x}" for c in channels)
-
-
-def heatmap_svg(
+def heatmap(
     rows: Sequence[str],
     columns: Sequence[str],
     values: Mapping[tuple[str, str], float],
     description: str = "interest lift heatmap",
-    left: int = 190,
-) -> Markup:
-    """A grid of lifts (row = segment, column = interest); empty cells where no value."""
-    cell_w, cell_h, header = 58, 34, 150
-    width = left + cell_w * len(columns) + 130
-    height = header + cell_h * len(rows) + 10
-    body = []
-    for c, name in enumerate(columns):
-        x = left + c * cell_w + cell_w / 2
-        body.append(
-            _text(x, header - 8, name, "axis-label small", "start",
-                  f' transform="rotate(-45 {x:.1f} {header - 8})"')
-        )  # fmt: skip
-    for r, row in enumerate(rows):
-        y = header + r * cell_h
-        body.append(_text(left - 8, y + cell_h / 2 + 4, row, "axis-label", "end"))
-        for c, column in enumerate(columns):
-            value = values.get((row, column))
-            x = left + c * cell_w
-            tip = f"{row} × {column}: " + ("not listed" if value is None else f"lift {value:.2f}")
-            body.append(
-                f'<rect class="cell" x="{x}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" '
-                f'fill="{lift_colour(value)}"><title>{escape(tip)}</title></rect>'
-            )
-            text = "–" if value is None else f"{value:.2f}"
-            strong = value is not None and value > 0 and abs(math.log2(value)) > 0.6
-            css = "cell-label light" if strong else "cell-label"
-            body.append(_text(x + (cell_w - 2) / 2, y + cell_h / 2 + 4, text, css, "middle"))
-    return _svg("heatmap", width, height, body, description)
+) -> Chart:
+    """A grid of lifts (row = segment, column = interest), coloured on a log scale: white at 1,
+    orange above (2× and more: full), blue below (½× and less: full); grey where no value."""
+    cells = []
+    for row in rows:
+        for column in columns:
+            lift = values.get((row, column))
+            strong = lift is not None and lift > 0 and abs(math.log2(lift)) > 0.6
+            cells.append(
+                {"segment": row, "interest": column, "lift": lift if lift and lift > 0 else None,
+                 "shown": "–" if lift is None else f"{lift:.2f}", "strong": strong,
+                 "tip": "not listed" if lift is None else f"lift {lift:.2f}"}
+            )  # fmt: skip
+    lift_scale = alt.Scale(type="log", base=2, domain=[0.5, 1, 2], range=LIFT_COLOURS, clamp=True)
+    base = alt.Chart(_values(cells)).encode(
+        x=alt.X("interest:N", sort=list(columns), axis=alt.Axis(
+            title=None, orient="top", labelAngle=-45, labelLimit=0, ticks=False, domain=False)),
+        y=alt.Y("segment:N", sort=list(rows), axis=_names_axis(13)),
+    )  # fmt: skip
+    fill = (
+        alt.when("datum.lift != null")
+        .then(alt.Color("lift:Q", scale=lift_scale, legend=None))
+        .otherwise(alt.value(NO_LIFT))
+    )
+    tiles = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=fill,
+        tooltip=[
+            alt.Tooltip("segment:N", title="segment"),
+            alt.Tooltip("interest:N", title="interest"),
+            alt.Tooltip("tip:N", title=" "),
+        ],
+    )
+    texts = base.mark_text(fontSize=11).encode(
+        text="shown:N",
+        color=alt.when(alt.datum.strong).then(alt.value("white")).otherwise(alt.value("#1f2933")),
+    )
+    chart = (tiles + texts).properties(width=alt.Step(58), height=alt.Step(34))
+    return _chart("heatmap", description, chart)
 
 
-def histogram_svg(
+def histogram(
     bins: Sequence[tuple[float, float, int]],
-    value_format: Callable[[float], str],
+    value_format: tuple[str, str],
     fill: str = PALETTE[0],
     description: str = "histogram",
-    width: int = 560,
-    height: int = 200,
-) -> Markup:
-    """Vertical bars of (lower, upper, users) bins, with the range and the largest count."""
-    left, bottom, top, right = 44, 34, 10, 10
-    plot_w, plot_h = width - left - right, height - top - bottom
-    largest = max((b[2] for b in bins), default=0) or 1
-    step = plot_w / max(len(bins), 1)
-    body = [
-        f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" '
-        f'y2="{top + plot_h}"/>',
-        _text(left - 6, top + 8, _number(largest), "value-label small", "end"),
-        _text(left - 6, top + plot_h, "0", "value-label small", "end"),
-    ]
-    for i, (lower, upper, users) in enumerate(bins):
-        bar_h = plot_h * users / largest
-        body.append(
-            f'<rect class="bar" x="{left + i * step + 1:.1f}" y="{top + plot_h - bar_h:.1f}" '
-            f'width="{max(step - 2, 1):.1f}" height="{bar_h:.1f}" fill="{fill}">'
-            f"<title>{escape(value_format(lower))} to {escape(value_format(upper))}: "
-            f"{users:,} users</title></rect>"
-        )
-    if bins:
-        middle = (bins[0][0] + bins[-1][1]) / 2
-        body.append(
-            _text(
-                left + plot_w / 2, height - 12, value_format(middle), "axis-label small", "middle"
-            )
-        )
-        body.append(_text(left, height - 12, value_format(bins[0][0]), "axis-label small", "start"))
-        body.append(
-            _text(left + plot_w, height - 12, value_format(bins[-1][1]), "axis-label small", "end")
-        )
-    return _svg("histogram", width, height, body, description)
+) -> Chart:
+    """Vertical bars of (lower, upper, users) bins; the axis shows the range's ends and middle
+    and the largest count. `value_format` is (d3/Python format spec, unit suffix), e.g.
+    (".1f", " h")."""
+    spec, suffix = value_format
+    rows = [
+        {"lower": lower, "upper": upper, "users": users,
+         "range": f"{lower:{spec}}{suffix} to {upper:{spec}}{suffix}"}
+        for lower, upper, users in bins
+    ]  # fmt: skip
+    ends = [bins[0][0], (bins[0][0] + bins[-1][1]) / 2, bins[-1][1]] if bins else []
+    largest = max((users for *_, users in bins), default=0)
+    unit = suffix.replace("'", "\\'")
+    chart = (
+        alt.Chart(_values(rows))
+        .mark_rect(color=fill, stroke="white", strokeWidth=1)
+        .encode(
+            x=alt.X(
+                "lower:Q",
+                title=None,
+                scale=alt.Scale(nice=False, zero=False),
+                axis=alt.Axis(
+                    values=ends, grid=False, labelExpr=f"format(datum.value, '{spec}') + '{unit}'"
+                ),
+            ),
+            x2="upper:Q",
+            y2=alt.datum(0),
+            y=alt.Y(
+                "users:Q", title=None, axis=alt.Axis(values=[0, largest], grid=False, format=",d")
+            ),
+            tooltip=[alt.Tooltip("range:N", title=" "), alt.Tooltip("users:Q", format=",d")],
+        )  # fmt: skip
+        .properties(width=470, height=150)
+    )
+    return _chart("histogram", description, chart)
 
 
 # --- Data --------------------------------------------------------------------------------------
@@ -451,35 +553,26 @@ def _index(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f}"
 
 
-def _histogram_format(attribute: str) -> Callable[[float], str]:
+def _histogram_format(attribute: str) -> tuple[str, str]:
+    """(format spec, unit) of a behaviour's values: the same in Python and in the browser."""
     if attribute in ("click_through_rate", "conversion_rate"):
-        return lambda v: f"{v:.3f}"
+        return ".3f", ""
     if attribute == "ad_interaction_seconds":
-        return lambda v: f"{v:.0f} s"
-    return lambda v: f"{v:.1f} h"
+        return ".0f", " s"
+    return ".1f", " h"
 
 
-def label_room(names: Sequence[str], minimum: int) -> int:
-    """Pixels for right-aligned chart labels of `names` (13px text, ~7px a character)."""
-    return max([minimum, *(16 + 7 * len(name) for name in names)])
-
-
-def segment_sizes_chart(data: ReportData) -> Markup:
+def segment_sizes_chart(data: ReportData) -> Chart:
     total = sum(s["users"] for s in data.segments) or 1
-    names = [shown_name(s) for s in data.segments]
-    room = label_room(names, 190)
-    return bar_chart_svg(
-        [(name, float(s["users"])) for name, s in zip(names, data.segments, strict=True)],
+    return bar_chart(
+        [(shown_name(s), float(s["users"]), colour(i)) for i, s in enumerate(data.segments)],
         value_text=lambda v: f"{v:,.0f} users ({v / total:.1%})",
-        colours=[colour(i) for i in range(len(data.segments))],
         description="Users per segment",
-        width=570 + room,
-        label_width=room,
         bar_height=26,
     )
 
 
-def radar_chart(data: ReportData) -> Markup | None:
+def radar_chart(data: ReportData) -> Chart | None:
     """The radar of the clustering features' indexes, or None with fewer than 3 such metrics."""
     clustering = [m for m in data.metrics if m["is_clustering_feature"]]
     axes_names = list(dict.fromkeys(m["metric_name"] for m in clustering))
@@ -497,7 +590,7 @@ def radar_chart(data: ReportData) -> Markup | None:
         for i, s in enumerate(data.segments)
         if s["segment_id"] in by_segment
     ]
-    return radar_chart_svg(
+    return radar_chart_spec(
         [label(a) for a in axes_names],
         series,
         description="Segment profiles: clustering-feature indexes",
@@ -524,7 +617,7 @@ def radar_axes(data: ReportData) -> list[dict[str, str]]:
     return list(axes.values())
 
 
-def interest_heatmap(data: ReportData) -> Markup | None:
+def interest_heatmap(data: ReportData) -> Chart | None:
     if not data.interests:
         return None
     names = {s["segment_id"]: shown_name(s) for s in data.segments}
@@ -535,9 +628,7 @@ def interest_heatmap(data: ReportData) -> Markup | None:
     rows = [names[s["segment_id"]] for s in data.segments if any(
         i["segment_id"] == s["segment_id"] for i in data.interests)]  # fmt: skip
     values = {(names[i["segment_id"]], i["interest_name"]): i["lift"] for i in data.interests}
-    return heatmap_svg(
-        rows, columns, values, description="Interest lift by segment", left=label_room(rows, 190)
-    )
+    return heatmap(rows, columns, values, description="Interest lift by segment")
 
 
 def distribution_charts(data: ReportData, attributes: Sequence[str]) -> list[dict[str, Any]]:
@@ -548,25 +639,22 @@ def distribution_charts(data: ReportData, attributes: Sequence[str]) -> list[dic
         if not rows:
             continue
         if rows[0]["distribution_kind"] == "histogram":
-            fmt = _histogram_format(attribute)
-            svg = histogram_svg(
+            chart = histogram(
                 [(r["bin_lower"], r["bin_upper"], r["users"]) for r in rows],
-                fmt,
+                _histogram_format(attribute),
                 fill=PALETTE[(position + 4) % len(PALETTE)],
                 description=f"Distribution of {label(attribute)}",
             )
         else:
             total = sum(r["users"] for r in rows) or 1
-            svg = bar_chart_svg(
-                [(r["value_label"], float(r["users"])) for r in rows],
+            fill = PALETTE[position % len(PALETTE)]
+            chart = bar_chart(
+                [(r["value_label"], float(r["users"]), fill) for r in rows],
                 value_text=lambda v, total=total: f"{v:,.0f} ({v / total:.0%})",
-                colours=[PALETTE[position % len(PALETTE)]],
                 description=f"Users by {label(attribute)}",
-                width=560,
-                label_width=140,
                 bar_height=18,
             )
-        charts.append({"title": label(attribute), "svg": svg})
+        charts.append({"title": label(attribute), "chart": chart})
     return charts
 
 
@@ -602,7 +690,7 @@ def segment_cards(data: ReportData) -> list[dict[str, Any]]:
                 "share": _share(segment["share"]),
                 "suppressed": suppressed,
                 "traits": traits,
-                "indexes": index_bars_svg(
+                "indexes": index_bars(
                     [(label(m["metric_name"]), m["metric_index"]) for m in metrics],
                     colour(position),
                     description=f"{shown_name(segment)}: indexes against the population",
@@ -677,13 +765,17 @@ def quality_section(data: ReportData) -> dict[str, Any] | None:
             charts.append(
                 {
                     "title": f"{label(metric)} by number of segments",
-                    "svg": bar_chart_svg(
-                        [(f"{r['n_clusters']} segments", float(r[metric])) for r in rows],
+                    "chart": bar_chart(
+                        [
+                            (
+                                f"{r['n_clusters']} segments",
+                                float(r[metric]),
+                                PALETTE[1] if chosen else NEUTRAL,
+                            )
+                            for r, chosen in zip(rows, selected, strict=True)
+                        ],  # fmt: skip
                         value_text=_figure,
-                        colours=[PALETTE[1] if chosen else NEUTRAL for chosen in selected],
                         description=f"{label(metric)} by number of segments",
-                        width=560,
-                        label_width=120,
                         bar_height=18,
                     ),
                 }
@@ -695,19 +787,20 @@ def quality_section(data: ReportData) -> dict[str, Any] | None:
             if column == "segment_id" or not all(_is_number(v) for v in values):
                 continue
             items = [
-                (names.get(r["segment_id"], f"Segment {r['segment_id']}"), float(r[column]))
+                (
+                    names.get(r["segment_id"], f"Segment {r['segment_id']}"),
+                    float(r[column]),
+                    PALETTE[6],
+                )
                 for r in rows
             ]
             charts.append(
                 {
                     "title": f"{label(column)} by segment",
-                    "svg": bar_chart_svg(
+                    "chart": bar_chart(
                         items,
                         value_text=_figure,
-                        colours=[PALETTE[6]],
                         description=f"{label(column)} by segment",
-                        width=370 + label_room([name for name, _ in items], 190),
-                        label_width=label_room([name for name, _ in items], 190),
                         bar_height=18,
                     ),
                 }
@@ -720,10 +813,41 @@ def quality_section(data: ReportData) -> dict[str, Any] | None:
     }
 
 
+def vega_bundle_path() -> Path:
+    """Where `make setup` keeps the Vega bundle of the installed vl-convert, in the environment
+    it belongs to (a new version of vl-convert is a new file)."""
+    version = metadata.version("vl-convert-python")
+    return Path(sys.prefix) / "share" / "segmentation" / f"vega-bundle-{version}.js"
+
+
+def store_vega_bundle() -> Path:
+    """Builds the Vega bundle and keeps it beside the installed packages (run by `make
+    setup`): vl-convert takes seconds to bundle, reading the file takes milliseconds."""
+    path = vega_bundle_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        temporary.write_text(vl_convert.javascript_bundle(), encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+@functools.cache
+def vega_script() -> Markup:
+    """The Vega runtime (Vega, Vega-Lite and vega-embed, as one script) from the pinned
+    vl-convert package: the bundle `make setup` kept, else bundled now (once per process)."""
+    path = vega_bundle_path()
+    script = path.read_text(encoding="utf-8") if path.is_file() else vl_convert.javascript_bundle()
+    if "</script" in script.lower() or "<!--" in script:
+        raise ValueError("the Vega bundle would end its <script> element early")
+    return Markup(script)
+
+
 def report_context(data: ReportData) -> dict[str, Any]:
-    """Everything the template shows, as text and SVG."""
+    """Everything the template shows, as text and charts."""
     total_users = sum(s["users"] for s in data.segments)
-    radar_segments = {m["segment_id"] for m in data.metrics if m["is_clustering_feature"]}
     return {
         "run_id": data.publication.get("published_run_id", "unknown"),
         "published_at": str(data.publication.get("published_at", "unknown"))[:19],
@@ -731,11 +855,6 @@ def report_context(data: ReportData) -> dict[str, Any]:
         "total_users": f"{total_users:,}",
         "caveat": segmentation_caveat(data),
         "segment_count": len(data.segments),
-        "legend": [
-            {"name": shown_name(s), "colour": colour(i), "position": i}
-            for i, s in enumerate(data.segments)
-            if s["segment_id"] in radar_segments
-        ],
         "sizes": segment_sizes_chart(data),
         "radar": radar_chart(data),
         "radar_axes": radar_axes(data),
@@ -744,6 +863,8 @@ def report_context(data: ReportData) -> dict[str, Any]:
         "demographics": distribution_charts(data, DEMOGRAPHICS + MORE_DEMOGRAPHICS),
         "behaviours": distribution_charts(data, BEHAVIOURS),
         "quality": quality_section(data),
+        "lift_colours": LIFT_COLOURS,
+        "vega_script": vega_script(),
     }
 
 

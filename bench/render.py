@@ -1,0 +1,325 @@
+"""BENCHMARKS.md from the harness's results, and the raw results as JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.sampling import MIB
+from bench.targets import evaluate_targets
+
+
+def _seconds(run: Mapping[str, Any] | None) -> str:
+    if not run or run.get("wall_seconds") is None:
+        return "–"
+    unfinished = run.get("status") in ("interrupted", "timed out")
+    return ("> " if unfinished else "") + f"{run['wall_seconds']:.1f}"
+
+
+def _nodes(run: Mapping[str, Any] | None) -> str:
+    """Nodes dbt ran: the project changes while it is being benchmarked, this shows when."""
+    summary = (run or {}).get("dbt")
+    return f"{summary['nodes']:,}" if summary else "–"
+
+
+def _load(run: Mapping[str, Any] | None) -> str:
+    load = (run or {}).get("load")
+    return "–" if load is None else f"{load:.2f}"
+
+
+def _mib(run: Mapping[str, Any] | None) -> str:
+    return f"{run['peak_rss_bytes'] / MIB:,.0f}" if run and run.get("peak_rss_bytes") else "–"
+
+
+def _number(value: float | None, digits: int = 4) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return lines
+
+
+def _node_table(
+    heading: str,
+    nodes: Iterable[Mapping[str, Any]],
+    last_header: str,
+    last_value: Callable[[Mapping[str, Any]], str],
+) -> list[str]:
+    """A table of dbt nodes: name, type, seconds and one more column."""
+    return _table(
+        [heading, "type", "seconds", last_header],
+        (
+            [node["name"], node["resource_type"], f"{node['seconds']:.2f}", last_value(node)]
+            for node in nodes
+        ),
+    )
+
+
+def _run_note(run: Mapping[str, Any] | None) -> str:
+    if not run:
+        return "not run"
+    if run.get("status") == "ok":
+        return ""
+    return run.get("reason") or run.get("status", "")
+
+
+def _breakdown(summary: Mapping[str, Any] | None) -> str:
+    if not summary:
+        return "–"
+    return (
+        f"wall {summary['wall_seconds']:.1f} s = start-up and parsing "
+        f"{summary['startup_seconds']:.1f} s + run phase {summary['dbt_elapsed_seconds']:.1f} s; "
+        f"nodes running {summary['node_busy_seconds']:.1f} s (sum of node times "
+        f"{summary['node_seconds_total']:.1f} s over {summary['nodes']} nodes); "
+        f"dbt's own share (wall − nodes running) {summary['overhead_seconds']:.1f} s"
+    )
+
+
+def _by_type(summary: Mapping[str, Any]) -> str:
+    parts = sorted(summary["by_resource_type"].items(), key=lambda item: -item[1]["seconds"])
+    return ", ".join(f"{kind} {entry['seconds']:.1f} s ({entry['count']})" for kind, entry in parts)
+
+
+def render_markdown(results: Mapping[str, Any]) -> str:
+    """BENCHMARKS.md from the harness's results."""
+    machine, versions = results["machine"], results["versions"]
+    settings = results["settings"]
+    out = [
+        "# Benchmarks",
+        "",
+        f"Measured {results['finished_at']} by `{results['command']}` (issue 4). "
+        "Generated file: rerun the command rather than editing it.",
+        "",
+        "Each size's input is generated once as CSV and as Parquet (`segmentation.generator`, "
+        f"seed {settings['seed']}, personas `{settings['personas']}`), then, one after the "
+        "other: the project's full `dbt build` (every model, data test and unit test) reading "
+        "the CSV, the same reading the Parquet, and the peer notebook "
+        "(`../shared/bench/peer_notebook.py`, pandas + scikit-learn) on the same CSV. Wall "
+        "time is the whole command, start-up included. Peak memory is the peak sum of resident "
+        f"memory over the process and all its descendants, sampled from /proc every "
+        f"{settings['poll_interval'] * 1000:.0f} ms. Ratios are peer / ours: above 1 means we "
+        "are faster or smaller. The "
+        "machine is shared, so single figures are noisy; the ratios compare runs made minutes "
+        "apart on the same machine. `load` is the 1-minute load average when the run started; "
+        "`dbt nodes` is how many nodes the build ran (models, tests, unit tests, seeds, hooks): "
+        "runs of the same size with different counts measured different versions of the "
+        "project.",
+        "",
+        "## Machine and versions",
+        "",
+        f"- CPU: {machine['cpu_model']}, {machine['cores']} cores usable "
+        f"({machine['cpu_count']} online); memory {machine['memory_gib']:.1f} GiB "
+        f"(MemTotal); {machine['kernel']}",
+        "- Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()),
+        f"- Load average (1 min) at start {machine.get('load_at_start')}, "
+        f"at end {machine.get('load_at_end')}",
+        f"- DuckDB memory_limit: {settings.get('duckdb_memory_limit')} (profiles.yml); "
+        f"dbt threads as in profiles.yml",
+        "",
+        "## Targets",
+        "",
+    ]
+    out += _table(
+        ["target", "measured", "status", "what limits it (this run's figures)"],
+        (
+            [target.description, target.measured, target.status, target.limit or "–"]
+            for target in evaluate_targets(results)
+        ),
+    )
+    out += ["", "## Speed and memory", ""]
+    demo = results.get("demo")
+    if demo:
+        out += [
+            "### Demo: 1,000 users (`dbt build` on the embedded seed, no vars)",
+            "",
+            *_table(
+                ["run", "wall s", "peak MiB", "dbt nodes", "load", "note"],
+                [
+                    [
+                        "dbt build (seed)",
+                        _seconds(demo),
+                        _mib(demo),
+                        _nodes(demo),
+                        _load(demo),
+                        _run_note(demo),
+                    ]
+                ],
+            ),
+            "",
+            "Its slowest nodes are under *Where the time goes*.",
+            "",
+        ]
+    for entry in results.get("sizes", []):
+        runs = entry["runs"]
+        csv, parquet, peer = runs.get("csv"), runs.get("parquet"), runs.get("peer")
+        rows = []
+        for label, run in (("dbt build, CSV", csv), ("dbt build, Parquet", parquet)):
+            ok = run and run.get("status") == "ok"
+            peer_ok = peer and peer.get("status") == "ok"
+            time_ratio = (
+                f"{peer['wall_seconds'] / run['wall_seconds']:.2f}" if ok and peer_ok else "–"
+            )
+            memory_ratio = (
+                f"{peer['peak_rss_bytes'] / run['peak_rss_bytes']:.2f}" if ok and peer_ok else "–"
+            )
+            rows.append(
+                [
+                    label,
+                    _seconds(run),
+                    _mib(run),
+                    time_ratio,
+                    memory_ratio,
+                    _nodes(run),
+                    _load(run),
+                    _run_note(run),
+                ]
+            )
+        rows.append(
+            [
+                "peer notebook, CSV",
+                _seconds(peer),
+                _mib(peer),
+                *(["1", "1"] if (peer or {}).get("status") == "ok" else ["–", "–"]),
+                "–",
+                _load(peer),
+                _run_note(peer),
+            ]
+        )
+        inputs = entry.get("inputs", {})
+        sizes = ", ".join(f"{kind} {info['bytes'] / MIB:,.1f} MiB" for kind, info in inputs.items())
+        out += [
+            f"### {entry['users']:,} users",
+            "",
+            f"Measured {entry.get('measured_at', '–')}. Inputs: {sizes}.",
+            "",
+            *_table(
+                [
+                    "run",
+                    "wall s",
+                    "peak MiB",
+                    "peer/ours time",
+                    "peer/ours memory",
+                    "dbt nodes",
+                    "load",
+                    "note",
+                ],
+                rows,
+            ),
+            "",
+        ]
+    out += [
+        "## Quality",
+        "",
+        "- **inertia ratio**: the project's fitted centroids (`int_segment_centroids`, fitted on "
+        f"at most `fit_sample_size` users) scored on ALL users (`int_user_cluster_inputs`), "
+        "divided by the inertia of a KMeans with the same settings (n_clusters, seed, n_init) "
+        "fitted on all users in scikit-learn. Both are sums of squared distances to the nearest "
+        "centroid in the full-data standard-scaled space, computed in DuckDB; 1.0 is as good as "
+        "the full fit, 1.01 is 1% worse. The second ratio scores the project's centroids with "
+        "the scales it stored (its sample's) instead. Above `--reference-max-size` "
+        f"({settings['reference_max_size']:,}) users the reference fit is not run (n/a).",
+        "- **ARI vs peer**: adjusted Rand index between `fct_user_segments.segment_id` and the "
+        "peer's `assignments.csv` clusters, users matched on id (1.0: the same partition).",
+        "- **ARI CSV vs Parquet**: the project's segments from the two builds.",
+        "",
+    ]
+    rows = []
+    for entry in results.get("sizes", []):
+        quality = entry.get("quality") or {}
+        rows.append(
+            [
+                f"{entry['users']:,}",
+                f"{quality['fit_rows']:,}" if quality.get("fit_rows") else "–",
+                _number(quality.get("project_inertia"), 1),
+                _number(quality.get("reference_inertia"), 1),
+                _number(quality.get("inertia_ratio"), 5),
+                _number(quality.get("inertia_ratio_model_scaling"), 5),
+                _number(quality.get("ari_vs_peer")),
+                _number(quality.get("ari_csv_vs_parquet")),
+                quality.get("note", ""),
+            ]
+        )
+    out += _table(
+        [
+            "users",
+            "fit rows",
+            "inertia (ours, all users)",
+            "inertia (full-data fit)",
+            "inertia ratio",
+            "ratio, model's scaling",
+            "ARI vs peer",
+            "ARI CSV vs Parquet",
+            "note",
+        ],
+        rows,
+    )
+    out += [
+        "",
+        "## Where the time goes",
+        "",
+        "From each build's `run_results.json`. *Start-up and parsing* is wall time before dbt's "
+        "run phase (Python and dbt imports, parsing the project: a fresh target dir each run, "
+        "so no partial parsing); *nodes running* is the time at least one node was executing "
+        "(two threads run nodes side by side, so the sum of node times can be larger); *dbt's "
+        "own share* is wall minus nodes running.",
+        "",
+    ]
+    timed = [("Demo, 1,000 users (seed)", (demo or {}).get("dbt"))]
+    for entry in results.get("sizes", []):
+        for kind, label in (("csv", "CSV"), ("parquet", "Parquet")):
+            timed.append(
+                (f"{entry['users']:,} users, {label}", (entry["runs"].get(kind) or {}).get("dbt"))
+            )
+    for heading, summary in timed:
+        if not summary:
+            continue
+        out += [
+            f"### {heading}",
+            "",
+            f"{_breakdown(summary)}. Node time by type: {_by_type(summary)}.",
+            "",
+            *_node_table(
+                "slowest nodes",
+                summary["slowest"],
+                "share of wall",
+                lambda node, wall=summary["wall_seconds"]: f"{node['seconds'] / wall:.0%}",
+            ),
+            "",
+        ]
+        if summary.get("highest_memory"):
+            out += [
+                *_node_table(
+                    "nodes running at the memory high points",
+                    summary["highest_memory"],
+                    "tree MiB",
+                    lambda node: f"{node['rss_bytes'] / MIB:,.0f}",
+                ),
+                "",
+            ]
+    notes = results.get("notes") or []
+    if notes:
+        out += ["## Notes", "", *(f"- {note}" for note in notes), ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def write_results(results: Mapping[str, Any], path: Path) -> None:
+    """The raw figures as JSON (what BENCHMARKS.md was rendered from)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")

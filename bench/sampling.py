@@ -1,0 +1,204 @@
+"""Wall time and peak memory of a command's whole process tree, sampled from /proc.
+
+`measure` runs a command in its own session and samples the resident memory of it and all its
+descendants every interval (dbt, its threads and any process it starts count together), killing
+exactly that process group on a timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MIB = 1024**2
+GIB = 1024**3
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+
+
+def child_pids(pid: int) -> list[int]:
+    """Direct children of `pid` (empty when it is gone), from /proc/<pid>/task/*/children."""
+    task_dir = Path(f"/proc/{pid}/task")
+    try:
+        tasks = list(task_dir.iterdir())
+    except OSError:
+        return []
+    children: list[int] = []
+    found_file = False
+    for task in tasks:
+        try:
+            text = (task / "children").read_text()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            continue
+        found_file = True
+        children.extend(int(token) for token in text.split())
+    if not found_file and tasks:
+        # Kernels without CONFIG_PROC_CHILDREN: scan every process's parent.
+        return [child for child, parent in _parent_pids().items() if parent == pid]
+    return children
+
+
+def _parent_pids() -> dict[int, int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name (2nd field) is in parentheses and may contain spaces.
+        fields = stat[stat.rfind(")") + 2 :].split()
+        parents[int(entry.name)] = int(fields[1])
+    return parents
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and all its living descendants."""
+    tree, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        if current in tree:
+            continue
+        tree.append(current)
+        queue.extend(child_pids(current))
+    return tree
+
+
+def resident_bytes(pid: int) -> int:
+    """Resident set size of one process (0 when it is gone or a zombie)."""
+    try:
+        fields = Path(f"/proc/{pid}/statm").read_text().split()
+    except OSError:
+        return 0
+    return int(fields[1]) * PAGE_BYTES
+
+
+def tree_resident_bytes(pid: int) -> int:
+    """Sum of the resident set sizes of `pid` and its descendants."""
+    return sum(resident_bytes(member) for member in process_tree(pid))
+
+
+def load_average() -> float | None:
+    """1-minute load average: how busy the shared machine was (figures are noisier above ~1)."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@dataclass
+class Measurement:
+    """One measured command: wall time and peak memory of its process tree."""
+
+    command: list[str]
+    returncode: int
+    wall_seconds: float
+    # Largest sum of RSS over the tree among the samples. (Not the kernel's ru_maxrss: after
+    # fork + exec it also counts the pre-exec copy of the parent, i.e. the harness itself.)
+    peak_rss_bytes: int
+    samples: int
+    timed_out: bool = False
+    load_average_at_start: float | None = None
+    # (epoch seconds, tree RSS bytes) of every sample: lines memory up with dbt's node timings.
+    timeline: list[tuple[float, int]] = field(default_factory=list, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+
+class _TreeSampler(threading.Thread):
+    def __init__(self, pid: int, interval: float, timeout: float | None, started: float):
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.timeout, self.started = pid, interval, timeout, started
+        self.peak = 0
+        self.timeline: list[tuple[float, int]] = []  # (epoch seconds, tree RSS bytes)
+        self.timed_out = False
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        killed_at = None
+        while not self.stopping.is_set():
+            resident = tree_resident_bytes(self.pid)
+            self.peak = max(self.peak, resident)
+            self.timeline.append((time.time(), resident))
+            elapsed = time.perf_counter() - self.started
+            if self.timeout is not None and elapsed > self.timeout:
+                # The command runs in its own session: end exactly its process group.
+                self.timed_out = True
+                kill = signal.SIGTERM if killed_at is None else signal.SIGKILL
+                if killed_at is None or elapsed - killed_at > 10:
+                    killed_at = elapsed
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(self.pid, kill)
+            self.stopping.wait(self.interval)
+
+
+def measure(
+    command: Sequence[str],
+    *,
+    log_path: Path,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float | None = None,
+    poll_interval: float = 0.05,
+) -> Measurement:
+    """Run `command` (stdout and stderr to `log_path`), sampling its tree's RSS every interval.
+
+    The command is killed (its own process group only) when it runs longer than `timeout`.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    load = load_average()
+    with open(log_path, "wb") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            list(command),
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        sampler = _TreeSampler(process.pid, poll_interval, timeout, started)
+        sampler.start()
+        try:
+            process.wait()
+        except BaseException as error:
+            # Interrupted (Ctrl-C, SIGTERM): don't leave the command running on its own, and
+            # hand the figures so far to the caller (a lower bound of the whole run's).
+            sampler.stopping.set()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            sampler.join()
+            error.measurement = Measurement(
+                command=list(command),
+                returncode=process.returncode,
+                wall_seconds=time.perf_counter() - started,
+                peak_rss_bytes=sampler.peak,
+                samples=len(sampler.timeline),
+                load_average_at_start=load,
+            )
+            raise
+        wall = time.perf_counter() - started
+        sampler.stopping.set()
+        sampler.join()
+    return Measurement(
+        command=list(command),
+        returncode=process.returncode,
+        wall_seconds=wall,
+        peak_rss_bytes=sampler.peak,
+        samples=len(sampler.timeline),
+        timed_out=sampler.timed_out,
+        load_average_at_start=load,
+        timeline=sampler.timeline,
+    )

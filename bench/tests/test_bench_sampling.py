@@ -1,0 +1,86 @@
+"""Wall time and peak memory of a process tree, sampled from /proc.
+
+No test here asserts a speed: the figures are the benchmark's output, not a pass mark.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+from bench import sampling
+
+MIB = 1024**2
+
+
+# Each child holds `size` MiB, then waits until every sibling holds its share before letting go,
+# so the tree's total is resident at once for a while (however slowly the processes start).
+TREE_SCRIPT = textwrap.dedent(
+    """
+    import subprocess, sys, time
+    from pathlib import Path
+
+    children, size, marks = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+    if len(sys.argv) > 4:
+        block = b"x" * (size << 20)
+        (marks / sys.argv[4]).touch()
+        while len(list(marks.iterdir())) < children:
+            time.sleep(0.02)
+        time.sleep(1.0)
+        sys.exit(0)
+    processes = [
+        subprocess.Popen([sys.executable, __file__, *sys.argv[1:4], str(n)])
+        for n in range(children)
+    ]
+    sys.exit(max(process.wait() for process in processes))
+    """
+)
+
+
+def test_peak_memory_sums_the_whole_process_tree(tmp_path):
+    script = tmp_path / "tree.py"
+    script.write_text(TREE_SCRIPT)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    measured = sampling.measure(
+        [sys.executable, str(script), "3", "60", str(marks)], log_path=tmp_path / "tree.log"
+    )
+    assert measured.ok, (tmp_path / "tree.log").read_text()
+    assert measured.samples > 0
+    # Three children of 60 MiB each at once: more than any single process ever held.
+    assert measured.peak_rss_bytes >= 3 * 60 * MIB
+
+
+def test_process_tree_finds_grandchildren(tmp_path):
+    # sh -> sh -> sleep: the tree of the outer shell holds all three.
+    process = subprocess.Popen(
+        ["sh", "-c", "sh -c 'sleep 30 & echo $!; wait' & wait"],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        grandchild = int(process.stdout.readline())
+        tree = sampling.process_tree(process.pid)
+        assert process.pid in tree and grandchild in tree and len(tree) == 3
+        parents = sampling._parent_pids()
+        assert parents[grandchild] in tree
+        assert sampling.tree_resident_bytes(process.pid) > 0
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert sampling.process_tree(process.pid) == [process.pid]
+    assert sampling.resident_bytes(process.pid) == 0
+
+
+def test_measure_reports_failures_and_kills_on_timeout(tmp_path):
+    failed = sampling.measure(
+        [sys.executable, "-c", "print('oops'); raise SystemExit(3)"], log_path=tmp_path / "a.log"
+    )
+    assert failed.returncode == 3 and not failed.ok and not failed.timed_out
+    assert "oops" in (tmp_path / "a.log").read_text()
+    stuck = sampling.measure(["sleep", "60"], log_path=tmp_path / "b.log", timeout=0.3)
+    assert stuck.timed_out and not stuck.ok and stuck.returncode == -signal.SIGTERM
