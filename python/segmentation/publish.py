@@ -34,7 +34,7 @@ without its demographic breakdown: in tables with one row per segment its modal 
 age and income figures, description, persona rule, device and interest targets and
 recommendation are nulled, its name replaced by "Segment <id>" (a persona name can spell out
 demographics) and ``is_below_privacy_floor`` is true; from tables with several rows per segment
-(its interests, its metrics) its rows are dropped. ``campaign_audiences`` already leaves such a
+(its interests, its metrics) its rows are dropped. ``fct_campaign_audiences`` already leaves such a
 segment out, so it gets no audience file.
 """
 
@@ -71,16 +71,16 @@ BUILD_LOG = "segmentation_build_log"
 #: The marts published for BI tools, read from the warehouse.
 PUBLISHED_TABLES = (
     "dim_segments",
-    "segment_interests",
-    "segment_metric_indexes",
-    "segment_recommendations",
-    "user_base_distributions",
-    "segmentation_quality",
+    "fct_segment_interests",
+    "fct_segment_metric_indexes",
+    "rpt_segment_recommendations",
+    "rpt_user_base_distributions",
+    "rpt_segmentation_quality",
 )
 #: The warehouse relation the audience files are cut from.
-AUDIENCE_SOURCE = "campaign_audiences"
+AUDIENCE_SOURCE = "fct_campaign_audiences"
 #: Tables with several rows per segment: a small segment's rows are dropped.
-SEGMENT_BREAKDOWN_TABLES = frozenset({"segment_interests", "segment_metric_indexes"})
+SEGMENT_BREAKDOWN_TABLES = frozenset({"fct_segment_interests", "fct_segment_metric_indexes"})
 #: Columns of one-row-per-segment tables nulled for a small segment (shell-style patterns).
 SUPPRESSED_COLUMN_PATTERNS = (
     "modal_*",

@@ -10,7 +10,7 @@ Vega-Lite and vega-embed); the page's own small script (it draws the charts, the
 once they are in place) is inline too, with no fonts, styles or scripts from the network.
 Sections: segment sizes; a radar chart of the segments' indexes on the clustering features; a
 card per segment; an interest-lift heatmap; the user base's demographic and behaviour
-distributions; quality and stability, when a ``segmentation_quality`` table was published.
+distributions; quality and stability, when a ``rpt_segmentation_quality`` table was published.
 """
 
 from __future__ import annotations
@@ -39,14 +39,14 @@ from segmentation.naming import run_caveat
 from segmentation.outputs import OutputFolderError, claim, read_marker_kind
 
 TEMPLATES = Path(__file__).parent / "templates"
-QUALITY_TABLE = "segmentation_quality"
+QUALITY_TABLE = "rpt_segmentation_quality"
 REQUIRED_TABLES = (
     "publication",
     "dim_segments",
-    "segment_interests",
-    "segment_metric_indexes",
-    "segment_recommendations",
-    "user_base_distributions",
+    "fct_segment_interests",
+    "fct_segment_metric_indexes",
+    "rpt_segment_recommendations",
+    "rpt_user_base_distributions",
 )
 #: Categorical colours, distinguishable and readable on white (Tableau 10).
 PALETTE = (
@@ -512,7 +512,7 @@ def load_report_data(connection: duckdb.DuckDBPyConnection) -> ReportData:
     segments = _records(connection, "select * from dim_segments order by segment_id")
     recommendations = {
         r["segment_id"]: r
-        for r in _records(connection, "select * from segment_recommendations order by segment_id")
+        for r in _records(connection, "select * from rpt_segment_recommendations order by segment_id")
     }
     quality = quality_columns = None
     if QUALITY_TABLE in present:
@@ -523,15 +523,15 @@ def load_report_data(connection: duckdb.DuckDBPyConnection) -> ReportData:
         publication=publication[0] if publication else {},
         segments=segments,
         metrics=_records(
-            connection, "select * from segment_metric_indexes order by segment_id, metric_position"
+            connection, "select * from fct_segment_metric_indexes order by segment_id, metric_position"
         ),
         recommendations=recommendations,
         interests=_records(
-            connection, "select * from segment_interests order by segment_id, interest_rank"
+            connection, "select * from fct_segment_interests order by segment_id, interest_rank"
         ),
         distributions=_records(
             connection,
-            "select * from user_base_distributions order by attribute_name, value_position",
+            "select * from rpt_user_base_distributions order by attribute_name, value_position",
         ),
         quality=quality,
         quality_columns=quality_columns or [],

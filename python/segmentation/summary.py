@@ -85,7 +85,7 @@ def run_summary(connection: duckdb.DuckDBPyConnection) -> str:
         select
             n_clusters, refit_reason, structure_verdict, silhouette, null_silhouette_mean,
             structure_z_score, stability_ari, fit_rows, input_rows,
-        from segmentation_runs
+        from dim_segmentation_runs
         where is_latest
         """
     ).fetchall()
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         print(run_summary(connection))
         print(input_summary(connection, path))
     print(f"\nWarehouse: {path}")
-    print("Marts: dim_segments, fct_user_segments, segment_interests")
+    print("Marts: dim_segments, fct_user_segments, fct_segment_interests")
     return 0
 
 

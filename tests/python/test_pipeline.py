@@ -56,7 +56,7 @@ def test_real_export_names_say_there_is_no_structure(real_export_build):
     assert set(segments["structure_verdict"]) == {"none"}
     assert (segments["stability_jaccard"] < 0.75).all() and segments["is_unstable"].all()
     assert set(segments["name_qualifier"]) == {"no structure found, unstable"}
-    recommendations = real_export_build.frame("select recommendation from segment_recommendations")
+    recommendations = real_export_build.frame("select recommendation from rpt_segment_recommendations")
     assert (
         recommendations["recommendation"]
         .str.startswith("Caution: no structure found, unstable. ")
@@ -102,7 +102,7 @@ def test_interest_lift_matches_a_recomputation(demo_build):
         """
     )
     sizes = demo_build.frame("select segment_id, users from dim_segments").set_index("segment_id")
-    published = demo_build.frame("select * from segment_interests").set_index(
+    published = demo_build.frame("select * from fct_segment_interests").set_index(
         ["segment_id", "interest_name"]
     )
     share_of_population = interests.groupby("interest_name").size() / sizes["users"].sum()

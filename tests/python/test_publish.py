@@ -199,13 +199,13 @@ def test_breakdown_tables_drop_small_segments_and_others_are_kept_whole():
         "as t(segment_id, interest_name, users)"
     )
     kept = interests.query(
-        "published_source", published_select("segment_interests", interests.columns, [2], "r")
+        "published_source", published_select("fct_segment_interests", interests.columns, [2], "r")
     ).fetchall()
     assert kept == [(1, "Gaming", 3, "r")]
     population = connection.sql("select * from (values ('gender', 'Male', 2)) as t(a, v, users)")
     whole = population.query(
         "published_source",
-        published_select("user_base_distributions", population.columns, [2], "r"),
+        published_select("rpt_user_base_distributions", population.columns, [2], "r"),
     ).fetchall()
     assert whole == [("gender", "Male", 2, "r")]
 
@@ -252,7 +252,7 @@ def test_publish_writes_a_version_a_serving_database_current_and_the_audiences(t
             f"select segment_id, segment_name, modal_gender, {FLOOR_COLUMN} "
             "from dim_segments order by 1"
         ).fetchall()
-        interests = reader.sql("select segment_id from segment_interests order by 1").fetchall()
+        interests = reader.sql("select segment_id from fct_segment_interests order by 1").fetchall()
     assert segments == [
         (1, "Segment 1 gen 1", "Female", False),
         (2, "Segment 2", None, True),
@@ -465,7 +465,7 @@ def test_demo_build_publishes_every_mart_from_one_run(campaign_build):
     assert (campaign_build.published_dir / "CURRENT").read_text() == run_id + "\n"
     assert (campaign_build.audiences_dir / "CURRENT").read_text() == run_id + "\n"
     # The version names the build it publishes.
-    (invocation,) = campaign_build.result.query("select distinct run_id from segmentation_runs")[0]
+    (invocation,) = campaign_build.result.query("select distinct run_id from dim_segmentation_runs")[0]
     with duckdb.connect(str(campaign_build.serving), read_only=True) as reader:
         assert reader.sql("select distinct invocation_id from publication").fetchall() == [
             (invocation,)
@@ -480,13 +480,13 @@ def test_published_marts_equal_the_warehouse_above_the_floor(campaign_build):
             "is_below_privacy_floor "
             "from dim_segments order by 1"
         ).fetchall()
-        interests = reader.sql("select count(*) from segment_interests").fetchall()
+        interests = reader.sql("select count(*) from fct_segment_interests").fetchall()
     warehouse = campaign_build.result.query(
         "select segment_id, segment_name, users, modal_gender, description, users < 10 "
         "from dim_segments order by 1"
     )
     assert published == warehouse
-    assert interests == campaign_build.result.query("select count(*) from segment_interests")
+    assert interests == campaign_build.result.query("select count(*) from fct_segment_interests")
 
 
 @pytest.mark.dbt
@@ -504,12 +504,12 @@ def test_the_privacy_floor_holds_on_every_published_table_end_to_end(tmp_path):
         tables = [r[0] for r in reader.sql("select table_name from publication").fetchall()]
         assert set(tables) == set(PUBLISHED_TABLES)
         frames = {table: reader.sql(f"select * from {table}").df() for table in tables}
-    # README: "its rows are removed from segment_interests and segment_metric_indexes".
-    for table in ("segment_interests", "segment_metric_indexes"):
+    # README: "its rows are removed from fct_segment_interests and fct_segment_metric_indexes".
+    for table in ("fct_segment_interests", "fct_segment_metric_indexes"):
         assert not set(frames[table]["segment_id"]) & small, table
         assert set(frames[table]["segment_id"]) == set(sizes) - small, table
 
-    # README: in dim_segments and segment_recommendations it keeps its size and behaviour
+    # README: in dim_segments and rpt_segment_recommendations it keeps its size and behaviour
     # figures, but traits, medians, age and income figures, description, targets and
     # recommendation are empty, its name is "Segment <id>" and is_below_privacy_floor is true.
     def withheld(column: str) -> bool:
@@ -520,7 +520,7 @@ def test_the_privacy_floor_holds_on_every_published_table_end_to_end(tmp_path):
             or column in ("description", "persona_rule", "recommendation")
         )
 
-    for table in ("dim_segments", "segment_recommendations"):
+    for table in ("dim_segments", "rpt_segment_recommendations"):
         frame = frames[table].set_index("segment_id")
         assert set(frame.index) == set(sizes), table
         columns = [c for c in frame.columns if withheld(c)]
@@ -536,7 +536,7 @@ def test_the_privacy_floor_holds_on_every_published_table_end_to_end(tmp_path):
     behaviour = frames["dim_segments"].set_index("segment_id")["avg_click_through_rate"]
     assert behaviour.loc[list(small)].notna().all()
     # Tables without a row per segment carry no segment at all.
-    for table in ("user_base_distributions", "segmentation_quality"):
+    for table in ("rpt_user_base_distributions", "rpt_segmentation_quality"):
         assert not {"segment_id", "segment_name"} & set(frames[table].columns), table
     # README: "it gets no audience file".
     audience_files = {p.name for p in (tmp_path / "build" / "audiences").glob("segment_*")}
@@ -549,7 +549,7 @@ def test_the_privacy_floor_holds_on_every_published_table_end_to_end(tmp_path):
 def test_audience_files_hold_the_campaign_audiences_and_nothing_else(campaign_build):
     expected = dict(
         campaign_build.result.query(
-            "select segment_id, count(*) from campaign_audiences group by 1"
+            "select segment_id, count(*) from fct_campaign_audiences group by 1"
         )
     )
     files = sorted(p.name for p in campaign_build.audiences_dir.glob("segment_*"))
@@ -636,7 +636,7 @@ def test_a_failed_build_publishes_nothing(campaign_build, tmp_path):
             {},
             {
                 "project_dir": _failing_project(
-                    tmp_path, "select * from {{ ref('segment_overlap') }} where users_in_both >= 0"
+                    tmp_path, "select * from {{ ref('fct_segment_overlaps') }} where users_in_both >= 0"
                 )
             },
         ),

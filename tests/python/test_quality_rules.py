@@ -43,11 +43,11 @@ def fit(matrix: np.ndarray, k: int = 4):
 
 
 def mart_metric_columns() -> list[str]:
-    """segmentation_quality's per-k figures, as the mart's YAML lists them (n_clusters up to
+    """rpt_segmentation_quality's per-k figures, as the mart's YAML lists them (n_clusters up to
     davies_bouldin)."""
     path = PROJECT_DIR / "models" / "marts" / "segmentation" / "_segmentation__models.yml"
     models = yaml.safe_load(path.read_text())["models"]
-    (mart,) = [model for model in models if model["name"] == "segmentation_quality"]
+    (mart,) = [model for model in models if model["name"] == "rpt_segmentation_quality"]
     names = [column["name"] for column in mart["columns"]]
     return names[names.index("n_clusters") : names.index("davies_bouldin") + 1]
 

@@ -26,7 +26,7 @@ def build(tmp_path_factory) -> CampaignBuild:
 
 @pytest.fixture(scope="module")
 def recommendations(build) -> pd.DataFrame:
-    return build.result.frame("select * from segment_recommendations").set_index("segment_id")
+    return build.result.frame("select * from rpt_segment_recommendations").set_index("segment_id")
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_target_device_is_the_most_over_indexed(users, recommendations):
 
 
 def test_top_interests_have_support_and_the_highest_lift(build, recommendations):
-    interests = build.result.frame("select * from segment_interests")
+    interests = build.result.frame("select * from fct_segment_interests")
     eligible = interests[
         (interests["users"] >= INTEREST_MIN_USERS)
         & (interests["share_of_segment"] >= INTEREST_MIN_SHARE)
@@ -119,7 +119,7 @@ def test_expected_rates_are_indexed_against_the_population(users, recommendation
 
 def test_reachable_users_are_the_audiences(build, recommendations):
     audiences = build.result.frame(
-        "select segment_id, count(*) as users from campaign_audiences group by 1"
+        "select segment_id, count(*) as users from fct_campaign_audiences group by 1"
     )
     counts = audiences.set_index("segment_id")["users"]
     for segment_id, row in recommendations.iterrows():
@@ -158,7 +158,7 @@ def test_the_sentence_states_the_numbers(build, recommendations):
 
 
 def test_distributions_add_up_to_the_population(build, users):
-    distributions = build.result.frame("select * from user_base_distributions")
+    distributions = build.result.frame("select * from rpt_user_base_distributions")
     for attribute, rows in distributions.groupby("attribute_name"):
         assert rows["users"].sum() == len(users), attribute
         assert rows["share"].sum() == pytest.approx(1), attribute
@@ -185,7 +185,7 @@ def test_distributions_add_up_to_the_population(build, users):
 
 
 def test_metric_indexes_mark_the_clustering_features(build):
-    metrics = build.result.frame("select * from segment_metric_indexes")
+    metrics = build.result.frame("select * from fct_segment_metric_indexes")
     features = set(metrics.loc[metrics["is_clustering_feature"], "metric_name"])
     # The default clustering: four numeric features; age and income bands by their midpoints.
     assert features == {

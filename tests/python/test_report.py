@@ -517,13 +517,13 @@ def _serving_database(path: Path, with_quality: bool) -> Path:
     )
     tables = {
         "dim_segments": data.segments,
-        "segment_metric_indexes": data.metrics,
-        "segment_recommendations": list(data.recommendations.values()),
-        "user_base_distributions": data.distributions,
-        "segment_interests": [{**row, "interest_rank": 1} for row in data.interests],
+        "fct_segment_metric_indexes": data.metrics,
+        "rpt_segment_recommendations": list(data.recommendations.values()),
+        "rpt_user_base_distributions": data.distributions,
+        "fct_segment_interests": [{**row, "interest_rank": 1} for row in data.interests],
     }
     if with_quality:
-        tables["segmentation_quality"] = data.quality
+        tables["rpt_segmentation_quality"] = data.quality
     for name, rows in tables.items():
         connection.register("rows_frame", pd.DataFrame(rows))
         connection.execute(f"create table {name} as select * from rows_frame")
@@ -611,7 +611,7 @@ def test_the_report_renders_in_chromium_without_script_errors(build, tmp_path):
         published = {row[0] for row in serving.sql("select table_name from publication").fetchall()}
     quality = html[html.index('id="quality"') :] if 'id="quality"' in html else ""
     quality_charts = quality.count('<div class="chart"')
-    assert (quality_charts > 0) is ("segmentation_quality" in published)
+    assert (quality_charts > 0) is ("rpt_segmentation_quality" in published)
     # sizes + radar + one index chart per segment + heatmap + 7 demographics + 5 behaviours
     assert charts_in_file == 1 + 1 + segments + 1 + 7 + 5 + quality_charts
     assert int(attributes["data-charts-total"]) == charts_in_file

@@ -581,7 +581,7 @@ def test_rule_segment_profiles_match_a_recomputation(demo_build):
 def test_overlap_matches_a_recomputation(demo_build):
     memberships = demo_build.frame("select user_id, rule_segment_id from fct_user_rule_segments")
     clusters = demo_build.frame("select user_id, segment_id from fct_user_segments")
-    overlap = demo_build.frame("select * from segment_overlap")
+    overlap = demo_build.frame("select * from fct_segment_overlaps")
     by_segment = memberships.groupby("rule_segment_id")["user_id"].agg(set)
     n_rule = demo_build.query("select count(*) from dim_rule_segments")[0][0]
     n_cluster = demo_build.query("select count(*) from dim_segments")[0][0]

@@ -204,10 +204,10 @@ def auto_build(planted_data):
 @pytest.mark.dbt
 def test_auto_picks_the_planted_number_with_a_strong_verdict(auto_build, planted_data):
     truth = planted_data[3]
-    run = auto_build.frame("select * from segmentation_runs where is_latest")
+    run = auto_build.frame("select * from dim_segmentation_runs where is_latest")
     assert run["n_clusters"].item() == truth["persona_name"].nunique() == 5
     assert run["structure_verdict"].item() == "strong"
-    quality_rows = auto_build.frame("select * from segmentation_quality")
+    quality_rows = auto_build.frame("select * from rpt_segmentation_quality")
     assert quality_rows["n_clusters"].tolist() == list(range(2, 11))
     assert quality_rows.loc[quality_rows.is_selected, "n_clusters"].tolist() == [5]
     assert set(
@@ -223,7 +223,7 @@ def test_real_export_has_no_strong_structure(tmp_path):
     path = require_shared(REAL_EXPORT)
     result = run_dbt(tmp_path, variables={"user_profiles_path": str(path), **FAST})
     assert result.ok, result.output[-5000:]
-    verdict = result.query("select structure_verdict from segmentation_runs")[0][0]
+    verdict = result.query("select structure_verdict from dim_segmentation_runs")[0][0]
     assert verdict in {"weak", "none"}
 
 
@@ -247,12 +247,12 @@ def test_growing_input_keeps_segment_ids_and_names(planted_data):
         merged.segment_name_before == merged.segment_name_after
     )
     assert same.mean() >= 0.98
-    runs = second.frame("select * from segmentation_runs order by run_started_at")
+    runs = second.frame("select * from dim_segmentation_runs order by run_started_at")
     assert len(runs) == 2 and runs["refit_reason"].tolist() == ["first run", "refit: true"]
     moved = second.frame(
         "select sum(users) filter (where is_change) as moved, sum(users) as total "
-        "from segment_transitions where run_id = (select max_by(run_id, run_started_at) "
-        "from segmentation_runs)"
+        "from fct_segment_transitions where run_id = (select max_by(run_id, run_started_at) "
+        "from dim_segmentation_runs)"
     )
     assert moved["total"].item() == 10_200
     assert moved["moved"].item() == (~same).sum() + 200
@@ -278,7 +278,7 @@ def test_scoring_without_refit_keeps_earlier_users_and_assigns_new_ones(planted_
     merged = before.merge(after, on="user_id", suffixes=("_before", "_after"))
     assert (merged.segment_id_before == merged.segment_id_after).all()
     assert (merged.segment_name_before == merged.segment_name_after).all()
-    assert second.query("select count(*) from segmentation_runs")[0][0] == 1
+    assert second.query("select count(*) from dim_segmentation_runs")[0][0] == 1
 
 
 @pytest.mark.dbt
@@ -310,7 +310,7 @@ def test_structureless_data_gets_names_that_say_so(tmp_path, monkeypatch, capsys
         tmp_path / "dbt", variables={"user_profiles_path": str(export), **FAST}
     )
     assert result.ok, result.output[-5000:]
-    assert result.query("select structure_verdict from segmentation_runs") == [("none",)]
+    assert result.query("select structure_verdict from dim_segmentation_runs") == [("none",)]
 
     segments = result.frame("select * from dim_segments order by segment_id")
     assert len(segments) == 5
@@ -330,7 +330,7 @@ def test_structureless_data_gets_names_that_say_so(tmp_path, monkeypatch, capsys
         labels.append(f"{row['segment_name']} ({expected})")
     unstable = int(segments["is_unstable"].sum())
 
-    recommendations = result.frame("select * from segment_recommendations order by segment_id")
+    recommendations = result.frame("select * from rpt_segment_recommendations order by segment_id")
     for row, expected in zip(
         recommendations.to_dict("records"), segments["name_qualifier"], strict=True
     ):

@@ -58,21 +58,21 @@ def fake_warehouse(
             f"""
             create table dim_segments as select * from (values {rows})
                 as t(segment_id, segment_name, modal_gender, top_interest_1, description, users);
-            create table segment_interests as
+            create table fct_segment_interests as
                 select segment_id, 'Gaming' as interest_name, users from dim_segments;
-            create table segment_metric_indexes as
+            create table fct_segment_metric_indexes as
                 select segment_id, 'likes' as metric_name, 100.0 as metric_index
                 from dim_segments;
-            create table segment_recommendations as
+            create table rpt_segment_recommendations as
                 select segment_id, segment_name, 'weekends' as schedule_on,
                     'Play ' || segment_id as recommendation, users
                 from dim_segments;
-            create table user_base_distributions as
+            create table rpt_user_base_distributions as
                 select 'gender' as attribute_name, 'Female' as value_label,
                     sum(users) as users from dim_segments;
-            create table segmentation_quality as
+            create table rpt_segmentation_quality as
                 select {generation} as n_clusters, 0.5 as silhouette;
-            create table campaign_audiences as select * from (values {audience_rows})
+            create table fct_campaign_audiences as select * from (values {audience_rows})
                 as t(user_id, segment_id, segment_name, assignment_confidence);
             create table segmentation_build_log (
                 invocation_id varchar, command varchar, started_at timestamp,

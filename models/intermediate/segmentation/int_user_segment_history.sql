@@ -7,7 +7,7 @@
     )
 }}
 
-{#- Each user's latest segment and the one before it: what segment_transitions counts. Kept
+{#- Each user's latest segment and the one before it: what fct_segment_transitions counts. Kept
     across builds (incremental, never fully refreshed); a user who leaves the input keeps
     their last row. -#}
 

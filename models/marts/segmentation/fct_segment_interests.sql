@@ -11,7 +11,7 @@ personas as (
     select * from {{ ref('int_segment_personas') }}
 ),
 
-segment_interests as (
+fct_segment_interests as (
     select
         counted.segment_id,
         counted.interest_name,
@@ -30,4 +30,4 @@ segment_interests as (
         on counted.segment_id = personas.segment_id
 )
 
-select * from segment_interests
+select * from fct_segment_interests

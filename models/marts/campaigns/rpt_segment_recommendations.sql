@@ -22,11 +22,11 @@ features {{ as_not_materialized() }} (
 ),
 
 interests as (
-    select * from {{ ref('segment_interests') }}
+    select * from {{ ref('fct_segment_interests') }}
 ),
 
 audiences as (
-    select * from {{ ref('campaign_audiences') }}
+    select * from {{ ref('fct_campaign_audiences') }}
 ),
 
 user_devices as (

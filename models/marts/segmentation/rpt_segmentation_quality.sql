@@ -4,7 +4,7 @@
 with
 
 runs as (
-    select * from {{ ref('segmentation_runs') }}
+    select * from {{ ref('dim_segmentation_runs') }}
 ),
 
 history as (
