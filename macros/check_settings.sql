@@ -119,15 +119,3 @@
     {% endif %}
     {{ return('') }}
 {% endmacro %}
-
-
-{# The numeric columns of int_user_features that clustering may use. #}
-{% macro numeric_feature_names() %}
-    {{ return([
-        'weekday_hours_online', 'weekend_hours_online', 'weekly_hours_online',
-        'weekend_share_of_hours_online', 'likes_and_reactions', 'followed_accounts',
-        'likes_per_followed_account', 'click_through_rate', 'conversion_rate',
-        'conversions_per_click', 'ad_interaction_seconds', 'interest_count',
-        'age_band_rank', 'age_midpoint_years', 'income_band_rank', 'income_midpoint_usd',
-    ]) }}
-{% endmacro %}

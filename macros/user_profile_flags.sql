@@ -68,12 +68,3 @@
             'condition': 'interest_count >= ' ~ threshold.multi_interest_min_count},
     ]) }}
 {% endmacro %}
-
-
-{# The behaviour metrics a user profile ranks within the population (column <metric>_percentile). #}
-{% macro percentile_ranked_metrics() %}
-    {{ return([
-        'weekday_hours_online', 'weekend_hours_online', 'weekly_hours_online', 'likes_and_reactions',
-        'followed_accounts', 'click_through_rate', 'conversion_rate', 'ad_interaction_seconds',
-    ]) }}
-{% endmacro %}

@@ -27,6 +27,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from segmentation.catalogue import load as load_catalogue
 from segmentation.naming import label as naming_label
 from segmentation.naming import run_caveat
 from segmentation.outputs import OutputFolderError, claim, read_marker_kind
@@ -47,28 +48,9 @@ PALETTE = (
     "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
 )  # fmt: skip
 NEUTRAL = "#9aa5b1"
+#: Display names: the catalogue's metrics and traits (var catalogue), then the run's figures.
 METRIC_LABELS = {
-    "weekday_hours_online": "Weekday hours",
-    "weekend_hours_online": "Weekend hours",
-    "weekly_hours_online": "Weekly hours",
-    "weekend_share_of_hours_online": "Weekend share of time",
-    "likes_and_reactions": "Likes & reactions",
-    "followed_accounts": "Followed accounts",
-    "likes_per_followed_account": "Likes per followed account",
-    "click_through_rate": "Click-through rate",
-    "conversion_rate": "Conversion rate",
-    "conversions_per_click": "Conversions per click",
-    "ad_interaction_seconds": "Ad interaction time (s)",
-    "interest_count": "Interests listed",
-    "age_midpoint_years": "Age",
-    "income_midpoint_usd": "Income",
-    "age_band": "Age band",
-    "gender": "Gender",
-    "education_level": "Education",
-    "income_band": "Income band",
-    "device_usage": "Device",
-    "location": "Location",
-    "language": "Language",
+    **load_catalogue().labels,
     "silhouette": "Silhouette",
     "calinski_harabasz": "Calinski–Harabasz index",
     "davies_bouldin": "Davies–Bouldin index",
