@@ -33,3 +33,4 @@
 {% macro numeric_feature_names() %}
     {{ return(catalogue_metrics()) }}
 {% endmacro %}
+

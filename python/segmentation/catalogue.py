@@ -10,6 +10,7 @@ build summary), from its model config when a dbt Python model passes it on
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -82,9 +83,11 @@ class Catalogue:
     interests: tuple[str, ...]
 
     @classmethod
-    def from_vars(cls, variables: Mapping[str, Any]) -> Catalogue:
+    def from_vars(cls, variables: Mapping[str, Any] | str) -> Catalogue:
         """The catalogue from dbt vars (a mapping holding ``catalogue``, ``vocabularies`` and
-        ``interests``), validated."""
+        ``interests``, or the JSON text of one, as a Python model's config holds it), validated."""
+        if isinstance(variables, str):
+            variables = json.loads(variables)
         for key in ("catalogue", "vocabularies", "interests"):
             if key not in variables:
                 raise CatalogueError(f"var {key} is not set")
