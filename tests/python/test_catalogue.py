@@ -66,7 +66,7 @@ def test_readmes_example_spellings_of_user_id_match_it():
 
 
 def test_readmes_strongest_trait_labels_are_the_catalogues_naming_labels():
-    listed = re.search(r"metric's\s+label \(([^)]*)\)", README)
+    listed = re.search(r"metric's\s+label \(([^:)]*)[:)]", README)
     assert listed is not None
     labels = [label.strip() for label in " ".join(listed.group(1).split()).split(",")]
     assert list(load().naming_labels.values()) == labels
