@@ -65,7 +65,7 @@
    0x9F outright), so this read cannot fail on the encoding it checks. UTF-16 text has a zero
    byte in every ASCII character; UTF-8 and latin-1 text has none. #}
 {% macro user_profiles_encoding_mismatch(path) %}
-    {% set encoding = var('user_profiles_encoding', 'utf-8') %}
+    {% set encoding = var('user_profiles_encoding') %}
     {% set first_line = run_query(
         "select contains(line, chr(0)) as looks_utf_16"
         ~ " from read_csv(" ~ sql_string_literal(path) ~ ", header = false, auto_detect = false"
@@ -126,7 +126,7 @@
     {% endif %}
     {% set first = errors.rows[0] %}
     {% set line, error_type, column, error_message, lines, encoding_lines = first[0], first[1], first[2], first[3], first[4], first[5] %}
-    {% set encoding = var('user_profiles_encoding', 'utf-8') %}
+    {% set encoding = var('user_profiles_encoding') %}
     {% set in_all = (" (" ~ lines ~ " lines in all)" if lines > 1 else "") %}
     {% if encoding_lines > 0 and error_type.startswith('INVALID') %}
         {{ return(

@@ -49,12 +49,8 @@
 {% endmacro %}
 
 
-{# The vars that decide a segmentation, recorded with every run. #}
+{# The vars that decide a segmentation (area clustering of var settings_rules), recorded with
+   every run. #}
 {% macro segmentation_setting_names() %}
-    {{ return([
-        'numeric_features', 'categorical_features', 'interest_features', 'n_clusters',
-        'n_clusters_range', 'quality_sweep', 'algorithm', 'random_seed', 'n_init',
-        'fit_sample_size', 'quality_sample_size', 'quality_n_init', 'refit', 'drift_threshold', 'null_draws',
-        'stability_subsamples', 'identity_max_distance',
-    ]) }}
+    {{ return(area_settings('clustering').keys() | list) }}
 {% endmacro %}

@@ -1,43 +1,16 @@
-{# The thresholds of the behavioural flags of a user profile: the defaults below, overridden key
-   by key by var profile_flag_thresholds (so `--vars '{profile_flag_thresholds:
+{# The thresholds of the behavioural flags of a user profile: var profile_flag_thresholds over the
+   defaults of its rule in var settings_rules, key by key (so `--vars '{profile_flag_thresholds:
    {high_ctr_min_percentile: 0.9}}'` changes one). Shares and percentiles are 0 to 1. An unknown
    key or a value out of range stops the build naming the var. #}
 {% macro profile_flag_thresholds() %}
-    {% set thresholds = {
-        'weekend_heavy_min_share': 0.5,
-        'weekday_heavy_max_share': 0.3,
-        'heavy_user_min_percentile': 0.75,
-        'light_user_max_percentile': 0.25,
-        'heavy_liker_min_percentile': 0.75,
-        'high_ctr_min_percentile': 0.75,
-        'low_ctr_max_percentile': 0.25,
-        'high_converter_min_percentile': 0.75,
-        'heavy_ad_viewer_min_percentile': 0.75,
-        'multi_interest_min_count': 3,
-    } %}
-    {% set given = var('profile_flag_thresholds', {}) %}
-    {% if given is not mapping %}
-        {{ exceptions.raise_compiler_error(
-            "profile_flag_thresholds must be a mapping of threshold name to number, got '" ~ given ~ "'"
-        ) }}
-    {% endif %}
-    {% set problems = [] %}
-    {% for key, value in given.items() %}
-        {% if key not in thresholds %}
-            {% do problems.append("unknown threshold '" ~ key ~ "' (known: " ~ thresholds.keys() | join(', ') ~ ")") %}
-        {% elif value is boolean or value is not number %}
-            {% do problems.append(key ~ " must be a number, got '" ~ value ~ "'") %}
-        {% elif key.endswith('_count') and value < 0 %}
-            {% do problems.append(key ~ " must be at least 0, got " ~ value) %}
-        {% elif not key.endswith('_count') and (value < 0 or value > 1) %}
-            {% do problems.append(key ~ " must be between 0 and 1, got " ~ value) %}
-        {% endif %}
-    {% endfor %}
+    {% set problems = setting_problems(
+        'profile_flag_thresholds', var('profile_flag_thresholds'),
+        var('settings_rules')['profile_flag_thresholds'],
+    ) %}
     {% if problems %}
         {{ exceptions.raise_compiler_error("Invalid var profile_flag_thresholds:\n  - " ~ problems | join("\n  - ")) }}
     {% endif %}
-    {% do thresholds.update(given) %}
-    {{ return(thresholds) }}
+    {{ return(area_settings('profiles')['profile_flag_thresholds']) }}
 {% endmacro %}
 
 
@@ -66,14 +39,5 @@
             'condition': 'ad_interaction_seconds_percentile >= ' ~ threshold.heavy_ad_viewer_min_percentile},
         {'name': 'is_multi_interest',
             'condition': 'interest_count >= ' ~ threshold.multi_interest_min_count},
-    ]) }}
-{% endmacro %}
-
-
-{# The behaviour metrics a user profile ranks within the population (column <metric>_percentile). #}
-{% macro percentile_ranked_metrics() %}
-    {{ return([
-        'weekday_hours_online', 'weekend_hours_online', 'weekly_hours_online', 'likes_and_reactions',
-        'followed_accounts', 'click_through_rate', 'conversion_rate', 'ad_interaction_seconds',
     ]) }}
 {% endmacro %}

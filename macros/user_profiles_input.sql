@@ -17,7 +17,7 @@
    check_settings: neither silently wins. #}
 {% macro user_profiles_path() %}
     {% set from_env = env_var('SEGMENTATION_USER_PROFILES_PATH', '') %}
-    {{ return(from_env if from_env else var('user_profiles_path', '')) }}
+    {{ return(from_env if from_env else var('user_profiles_path')) }}
 {% endmacro %}
 
 
@@ -63,7 +63,7 @@
             ~ ", quote = '\"', escape = '\"', parallel = false"
             ~ ", store_rejects = true, rejects_table = 'user_profiles_read_errors'"
             ~ ", rejects_scan = 'user_profiles_read_scans'"
-            ~ ", encoding = " ~ sql_string_literal(var('user_profiles_encoding', 'utf-8')) ~ ")") }}
+            ~ ", encoding = " ~ sql_string_literal(var('user_profiles_encoding')) ~ ")") }}
     {%- endif -%}
 {% endmacro %}
 

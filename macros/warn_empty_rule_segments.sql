@@ -17,7 +17,7 @@
         {% endfor %}
         {{ exceptions.warn(
             (names | length) ~ " rule segment(s) match no user: " ~ names | join(', ')
-            ~ ". Check their conditions in " ~ var('rule_segments_path', 'segments/rule_segments.yml') ~ "."
+            ~ ". Check their conditions in " ~ var('rule_segments_path') ~ "."
         ) }}
     {% endif %}
     {{ return('') }}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from segmentation import identity, quality
+from segmentation.catalogue import Catalogue
 from segmentation.clustering import (
     CENTROID_DTYPES,
     SegmentationSettingError,
@@ -27,6 +28,7 @@ from segmentation.clustering import (
 )
 from segmentation.naming import caveat as naming_caveat
 from segmentation.naming import name_segments, with_note
+from segmentation.settings import ClusteringSettings
 
 logger = logging.getLogger(__name__)
 
@@ -88,14 +90,6 @@ def previous_relation(session: Any, this: Any, columns: Sequence[str] | None = N
         return session.sql(f"select {selected} from {this}")
     except duckdb.Error:
         return None
-
-
-def json_setting(config: Mapping[str, Any], key: str) -> Any:
-    """A setting passed from dbt as JSON text (see the models' YAML)."""
-    value = config.get(key)
-    if value is None:
-        raise SegmentationSettingError(f"model config {key} is not set")
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def as_matrix(relation, columns: list[str]) -> np.ndarray:
@@ -183,7 +177,7 @@ def fit_run(
     fit_sample,
     quality_sample,
     history,
-    config: Mapping[str, Any],
+    settings: ClusteringSettings,
 ) -> pd.DataFrame:
     """int_segment_model_history: this run's fitted model, or no rows when the stored one is kept.
 
@@ -195,15 +189,15 @@ def fit_run(
         # Only `dbt build --empty` gets here (an input with no valid rows stops at the
         # rejected-share check): keep the table's shape, add no rows.
         return empty_history()
-    numeric = list(json_setting(config, "numeric_features"))
-    requested_k = json_setting(config, "n_clusters")
-    algorithm = json_setting(config, "algorithm")
-    seed = int(json_setting(config, "random_seed"))
-    n_init = int(json_setting(config, "n_init"))
+    numeric = list(settings.numeric_features)
+    requested_k = settings.n_clusters
+    algorithm = settings.algorithm
+    seed = settings.random_seed
+    n_init = settings.n_init
     # The sweep, null reference and stability refits are many fits on the quality sample;
     # they use fewer restarts than the model itself (var quality_n_init).
-    quality_n_init = int(json_setting(config, "quality_n_init"))
-    refit = bool(json_setting(config, "refit"))
+    quality_n_init = settings.quality_n_init
+    refit = settings.refit
     columns = model_columns(fit_sample)
 
     previous_rows = read_frame(history) if history is not None else empty_history()
@@ -217,7 +211,7 @@ def fit_run(
             np.stack([((scaled - c) ** 2).sum(axis=1) for c in stored.centroids], axis=1), axis=1
         )
         drift = identity.drift(float(nearest.mean()), float(latest["fit_mean_sq_distance"].iloc[0]))
-        threshold = float(json_setting(config, "drift_threshold"))
+        threshold = settings.drift_threshold
         if drift <= threshold:
             logger.info(
                 "refit: false and drift %.3f <= %.3f: scoring with run %s",
@@ -232,11 +226,7 @@ def fit_run(
     else:
         refit_reason = "refit: true"
 
-    k_range = json_setting(config, "n_clusters_range")
-    sweep_all = requested_k == "auto" or bool(json_setting(config, "quality_sweep"))
-    candidates = (
-        list(range(int(k_range[0]), int(k_range[1]) + 1)) if sweep_all else [int(requested_k)]
-    )
+    candidates = settings.candidates
     # One thread per fit: OpenMP threads contending with DuckDB (dbt runs models side by side)
     # for the cores made the fits several times slower, not faster.
     with threadpool_limits(limits=1):
@@ -256,7 +246,7 @@ def fit_run(
             algorithm,
             seed,
             quality_n_init,
-            int(json_setting(config, "null_draws")),
+            settings.null_draws,
         )
         stable = quality.stability(
             quality_matrix,
@@ -266,7 +256,7 @@ def fit_run(
             algorithm,
             seed,
             quality_n_init,
-            int(json_setting(config, "stability_subsamples")),
+            settings.stability_subsamples,
         )
 
     previous_centroids = {}
@@ -283,7 +273,7 @@ def fit_run(
         model.centers,
         previous_centroids,
         used_ids,
-        float(json_setting(config, "identity_max_distance")),
+        settings.identity_max_distance,
     )
 
     metrics["is_selected"] = metrics["n_clusters"] == k
@@ -331,14 +321,21 @@ PERSONA_COLUMNS: tuple[str, ...] = (
 )
 
 
-def name_personas(profiles, trust, unstable_jaccard: float, previous=None) -> pd.DataFrame:
+def name_personas(
+    profiles,
+    trust,
+    unstable_jaccard: float,
+    catalogue: Catalogue | None = None,
+    previous=None,
+) -> pd.DataFrame:
     """int_segment_personas: names and descriptions from the (small) segment profiles; a
     segment keeps its previous name while that name's rule still holds. `trust` holds each
     segment's ``structure_verdict`` and ``segment_stability_jaccard`` (int_segment_centroids):
     the name's qualifier, the description's caution and ``is_unstable`` come from them
-    (segmentation.naming.caveat)."""
+    (segmentation.naming.caveat, with var unstable_jaccard). ``catalogue``: the metrics names
+    are made of (default: the project's)."""
     earlier = read_frame(previous) if previous is not None else None
-    named = name_segments(read_frame(profiles), previous=earlier)
+    named = name_segments(read_frame(profiles), previous=earlier, catalogue=catalogue)
     trust_columns = ["segment_id", "structure_verdict", "segment_stability_jaccard"]
     runs = read_frame(trust, trust_columns).drop_duplicates("segment_id").set_index("segment_id")
     caveats = [

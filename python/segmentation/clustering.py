@@ -16,7 +16,10 @@ import pandas as pd
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.mixture import GaussianMixture
 
-ALGORITHMS: tuple[str, ...] = ("kmeans", "minibatch_kmeans", "gaussian_mixture")
+from segmentation.settings import SettingsError, rule_choices
+
+#: What var algorithm accepts (its rule in var settings_rules); each has an estimator below.
+ALGORITHMS: tuple[str, ...] = rule_choices("algorithm")
 
 CENTROID_DTYPES: dict[str, str] = {
     "segment_index": "int64",
@@ -30,7 +33,7 @@ CENTROID_DTYPES: dict[str, str] = {
 }
 
 
-class SegmentationSettingError(ValueError):
+class SegmentationSettingError(SettingsError):
     """A setting (dbt var) that cannot work with this data; the message names the var."""
 
 

@@ -1,9 +1,10 @@
 """Persona names and descriptions for customer segments, derived from segment profiles by rules.
 
 Input of :func:`name_segments` is ``profiles``: one row per segment with ``segment_id``,
-``users``, ``share``; for each metric ``m`` in :data:`METRICS` the columns ``avg_<m>``,
-``median_<m>`` and ``<m>_index`` (segment mean / population mean x 100, so 100 = average;
-may be null); and for each trait ``t`` the modal value ``modal_<t>`` and its share
+``users``, ``share``; for each profiled metric ``m`` of the domain catalogue
+(segmentation.catalogue: var ``catalogue`` of dbt_project.yml, or the one given) the columns
+``avg_<m>``, ``median_<m>`` and ``<m>_index`` (segment mean / population mean x 100, so
+100 = average; may be null); and for each trait ``t`` the modal value ``modal_<t>`` and its share
 ``modal_<t>_share`` (0..1). Output: ``segment_id``, ``segment_name``, ``description``,
 ``persona_rule`` (text of the rule behind the name), one row per input segment, input order.
 
@@ -45,8 +46,8 @@ Rule 2 - assignment. All (segment, persona) pairs whose condition holds are take
     by catalogue order then segment_id. Each persona and each segment is used at most once.
     The result does not depend on the row order of ``profiles``.
 Rule 3 - fallback. Remaining segments, in segment_id order, are named after their strongest
-    trait: the metric with the largest ``|index - 100|`` (ties: :data:`METRICS` order), as
-    ``High-<label>`` (index > 100) or ``Low-<label>`` (index < 100) (:data:`LABELS`), then the
+    trait: the metric with the largest ``|index - 100|`` (ties: catalogue order), as
+    ``High-<label>`` (index > 100) or ``Low-<label>`` (index < 100) (its ``naming_label``), then the
     modal age band and "Males"/"Females" when the modal gender share >= MAJORITY_SHARE, else
     "Users", e.g. "High-CTR 25-34 Males"; rule text "fallback: strongest trait
     click_through_rate_index = 131" (the index rounded to one decimal, trailing zeros dropped:
@@ -58,8 +59,9 @@ Rule 5 - continuity. Given the previous run's names (``previous``; segment ids a
     across runs), a segment first keeps its previous name while that name's rule still holds
     on its new profile (re-checked with :func:`rule_holds`; a fallback's rule text is refreshed
     with today's index). Rules 2-3 then name the rest, never reusing a kept name.
-Rule 4 - description. For weekend hours, weekday hours, likes and reactions, click-through rate
-    and conversion rate (in that order, skipped when the index is null) a level word: "high"
+Rule 4 - description. For the catalogue's described metrics (weekend hours, weekday hours, likes
+    and reactions, click-through rate and conversion rate, in their ``described.order``, each
+    with its words ``described.as``; skipped when the index is null) a level word: "high"
     if index >= HIGH, "low" if <= LOW, else "moderate"; then, if the modal gender is known,
     "predominantly male/female" when its share >= MAJORITY_SHARE else "mixed gender"; "age
     group <band>"; "income level <band>"; and "device usage mostly <device>" when the modal
@@ -92,39 +94,13 @@ from typing import Any
 
 import pandas as pd
 
+from segmentation.catalogue import Catalogue, load
+
 HIGH = 115.0
 LOW = 85.0
 AVERAGE = 100.0
 MAJORITY_SHARE = 0.6
 DEVICE_SHARE = 0.5
-
-# The profiled metrics (in tie-break order) with their short labels used in fallback names.
-LABELS: dict[str, str] = {
-    "weekday_hours_online": "Weekday-Time",
-    "weekend_hours_online": "Weekend-Time",
-    "weekly_hours_online": "Online-Time",
-    "weekend_share_of_hours_online": "Weekend-Share",
-    "likes_and_reactions": "Likes",
-    "followed_accounts": "Follows",
-    "likes_per_followed_account": "Likes-per-Follow",
-    "click_through_rate": "CTR",
-    "conversion_rate": "Conversion",
-    "conversions_per_click": "Conversions-per-Click",
-    "ad_interaction_seconds": "Ad-Time",
-    "interest_count": "Interests",
-    "age_midpoint_years": "Age",
-    "income_midpoint_usd": "Income",
-}
-METRICS: tuple[str, ...] = tuple(LABELS)
-
-# Behaviour metrics given a level word in the description, with their wording.
-DESCRIBED: tuple[tuple[str, str], ...] = (
-    ("weekend_hours_online", "weekend online activity"),
-    ("weekday_hours_online", "weekday online activity"),
-    ("likes_and_reactions", "likes and reactions"),
-    ("click_through_rate", "click-through rate"),
-    ("conversion_rate", "conversion rate"),
-)
 
 OUTPUT_COLUMNS: tuple[str, ...] = ("segment_id", "segment_name", "description", "persona_rule")
 _FALLBACK = re.compile(r"fallback: strongest trait (\w+)_index = ")
@@ -238,35 +214,36 @@ CATALOGUE: tuple[Persona, ...] = (
 _BY_NAME: dict[str, Persona] = {persona.name: persona for persona in CATALOGUE}
 
 
-def _deviations(profile: Mapping[str, Any]) -> list[tuple[str, float]]:
+def _deviations(profile: Mapping[str, Any], terms: Catalogue) -> list[tuple[str, float]]:
     """(metric, index) of non-null indices != 100, strongest |index - 100| first."""
-    found = [(m, v) for m in METRICS if (v := _num(profile, f"{m}_index")) is not None]
+    metrics = terms.profiled_metrics
+    found = [(m, v) for m in metrics if (v := _num(profile, f"{m}_index")) is not None]
     return sorted((d for d in found if d[1] != AVERAGE), key=lambda d: -abs(d[1] - AVERAGE))
 
 
-def _trait(metric: str, value: float) -> str:
-    return f"{'High' if value > AVERAGE else 'Low'}-{LABELS[metric]}"
+def _trait(metric: str, value: float, terms: Catalogue) -> str:
+    return f"{'High' if value > AVERAGE else 'Low'}-{terms.naming_labels[metric]}"
 
 
-def _fallback_options(profile: Mapping[str, Any]) -> tuple[list[str], str]:
+def _fallback_options(profile: Mapping[str, Any], terms: Catalogue) -> tuple[list[str], str]:
     """The names Rule 3 may give `profile`, in order of preference, and the rule text."""
     gender, share = _text(profile, "modal_gender"), _num(profile, "modal_gender_share")
     people = f"{gender}s" if gender and share is not None and share >= MAJORITY_SHARE else "Users"
     who = " ".join(filter(None, [_text(profile, "modal_age_band"), people]))
     location = _text(profile, "modal_location")
-    devs = _deviations(profile)
+    devs = _deviations(profile, terms)
     if devs:
-        lead, rule = _trait(*devs[0]), f"fallback: strongest trait {devs[0][0]}_index = "
+        lead, rule = _trait(*devs[0], terms), f"fallback: strongest trait {devs[0][0]}_index = "
         rule += f"{round(devs[0][1], 1):g}"
     else:
         lead, rule = "Typical", _TYPICAL_RULE
-    second = _trait(*devs[1]) if len(devs) > 1 else None
+    second = _trait(*devs[1], terms) if len(devs) > 1 else None
     options = [[lead, who], [lead, location, who], [lead, second, location, who]]
     return [" ".join(filter(None, words)) for words in options], rule
 
 
-def _fallback(profile: Mapping[str, Any], taken: set[str]) -> tuple[str, str]:
-    names, rule = _fallback_options(profile)
+def _fallback(profile: Mapping[str, Any], taken: set[str], terms: Catalogue) -> tuple[str, str]:
+    names, rule = _fallback_options(profile, terms)
     for name in names:
         if name not in taken:
             return name, rule
@@ -280,12 +257,13 @@ def _level(value: float) -> str:
     return "high" if value >= HIGH else "low" if value <= LOW else "moderate"
 
 
-def describe(profile: Mapping[str, Any]) -> str:
+def describe(profile: Mapping[str, Any], catalogue: Catalogue | None = None) -> str:
     """The description of one segment profile (Rule 4)."""
+    terms = catalogue or load()
     parts = [
-        f"{_level(value)} {phrase}"
-        for metric, phrase in DESCRIBED
-        if (value := _num(profile, f"{metric}_index")) is not None
+        f"{_level(value)} {metric.described_as}"
+        for metric in terms.described_metrics
+        if (value := _num(profile, f"{metric.name}_index")) is not None
     ]
     if gender := _text(profile, "modal_gender"):
         share = _num(profile, "modal_gender_share")
@@ -304,7 +282,7 @@ def describe(profile: Mapping[str, Any]) -> str:
 
 
 def _kept_names(
-    rows: list[dict[str, Any]], ids: list[int], previous: pd.DataFrame | None
+    rows: list[dict[str, Any]], ids: list[int], previous: pd.DataFrame | None, terms: Catalogue
 ) -> dict[int, tuple[str, str]]:
     """Rule 5: previous names whose rule still holds, by row position."""
     if previous is None or previous.empty:
@@ -325,19 +303,25 @@ def _kept_names(
                 f"{round(value, 1):g}" if value is not None else "null"
             )
         taken = {name for name, _ in kept.values()}
-        if name not in taken and rule_holds(name, rule, rows[i]):
+        if name not in taken and rule_holds(name, rule, rows[i], terms):
             kept[i] = (name, rule)
     return kept
 
 
-def name_segments(profiles: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.DataFrame:
+def name_segments(
+    profiles: pd.DataFrame,
+    previous: pd.DataFrame | None = None,
+    catalogue: Catalogue | None = None,
+) -> pd.DataFrame:
     """Name and describe each segment of ``profiles`` (Rules 1-5); one row per segment.
 
     ``previous``: the last run's ``segment_id``, ``segment_name`` and ``persona_rule`` (Rule 5).
+    ``catalogue``: the metrics and their labels (default: the project's).
     """
+    terms = catalogue or load()
     rows = profiles.to_dict("records")
     ids = [int(row["segment_id"]) for row in rows]
-    named = _kept_names(rows, ids, previous)
+    named = _kept_names(rows, ids, previous, terms)
     used = {
         k for k, persona in enumerate(CATALOGUE) if persona.name in {n for n, _ in named.values()}
     }
@@ -353,20 +337,25 @@ def name_segments(profiles: pd.DataFrame, previous: pd.DataFrame | None = None) 
             used.add(k)
     taken = {name for name, _ in named.values()}
     for i in sorted(set(range(len(rows))) - set(named), key=lambda i: (ids[i], i)):
-        named[i] = _fallback(rows[i], taken)
+        named[i] = _fallback(rows[i], taken, terms)
         taken.add(named[i][0])
     return pd.DataFrame(
         {
             "segment_id": ids,
             "segment_name": [named[i][0] for i in range(len(rows))],
-            "description": [describe(row) for row in rows],
+            "description": [describe(row, terms) for row in rows],
             "persona_rule": [named[i][1] for i in range(len(rows))],
         },
         columns=list(OUTPUT_COLUMNS),
     )
 
 
-def rule_holds(segment_name: str, persona_rule: str, profile: Mapping[str, Any]) -> bool:
+def rule_holds(
+    segment_name: str,
+    persona_rule: str,
+    profile: Mapping[str, Any],
+    catalogue: Catalogue | None = None,
+) -> bool:
     """Whether the rule behind ``segment_name`` is true of ``profile`` (e.g. a mart row).
 
     Catalogue personas: the rule text must be the persona's and its condition must hold.
@@ -375,10 +364,11 @@ def rule_holds(segment_name: str, persona_rule: str, profile: Mapping[str, Any])
     word of it is still true (e.g. "High-CTR 25-34 Males": CTR is the strongest trait and above
     100, 25-34 the modal age band, and at least MAJORITY_SHARE are male).
     """
+    terms = catalogue or load()
     if segment_name in _BY_NAME:
         persona = _BY_NAME[segment_name]
         return persona_rule == persona.rule and persona.holds(profile)
-    devs = _deviations(profile)
+    devs = _deviations(profile, terms)
     if persona_rule == _TYPICAL_RULE:
         if devs:
             return False
@@ -386,7 +376,7 @@ def rule_holds(segment_name: str, persona_rule: str, profile: Mapping[str, Any])
         match = _FALLBACK.match(persona_rule)
         if match is None or not devs or devs[0][0] != match.group(1):
             return False
-    names, _ = _fallback_options(profile)
+    names, _ = _fallback_options(profile, terms)
     numbered = re.fullmatch(rf"{re.escape(names[-1])} ([2-9]|[1-9][0-9]+)", segment_name)
     return segment_name in names or numbered is not None
 

@@ -34,6 +34,7 @@ import vl_convert
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from segmentation.catalogue import load as load_catalogue
 from segmentation.naming import label as naming_label
 from segmentation.naming import run_caveat
 from segmentation.outputs import OutputFolderError, claim, read_marker_kind
@@ -57,28 +58,9 @@ NEUTRAL = "#9aa5b1"
 #: Interest lift colours: ½× or less, 1×, 2× or more; and a cell with no lift.
 LIFT_COLOURS = ("#4e79a7", "#ffffff", "#f28e2b")
 NO_LIFT = "#f1f3f5"
+#: Display names: the catalogue's metrics and traits (var catalogue), then the run's figures.
 METRIC_LABELS = {
-    "weekday_hours_online": "Weekday hours",
-    "weekend_hours_online": "Weekend hours",
-    "weekly_hours_online": "Weekly hours",
-    "weekend_share_of_hours_online": "Weekend share of time",
-    "likes_and_reactions": "Likes & reactions",
-    "followed_accounts": "Followed accounts",
-    "likes_per_followed_account": "Likes per followed account",
-    "click_through_rate": "Click-through rate",
-    "conversion_rate": "Conversion rate",
-    "conversions_per_click": "Conversions per click",
-    "ad_interaction_seconds": "Ad interaction time (s)",
-    "interest_count": "Interests listed",
-    "age_midpoint_years": "Age",
-    "income_midpoint_usd": "Income",
-    "age_band": "Age band",
-    "gender": "Gender",
-    "education_level": "Education",
-    "income_band": "Income band",
-    "device_usage": "Device",
-    "location": "Location",
-    "language": "Language",
+    **load_catalogue().labels,
     "silhouette": "Silhouette",
     "calinski_harabasz": "Calinski–Harabasz index",
     "davies_bouldin": "Davies–Bouldin index",
@@ -512,7 +494,9 @@ def load_report_data(connection: duckdb.DuckDBPyConnection) -> ReportData:
     segments = _records(connection, "select * from dim_segments order by segment_id")
     recommendations = {
         r["segment_id"]: r
-        for r in _records(connection, "select * from rpt_segment_recommendations order by segment_id")
+        for r in _records(
+            connection, "select * from rpt_segment_recommendations order by segment_id"
+        )
     }
     quality = quality_columns = None
     if QUALITY_TABLE in present:
@@ -523,7 +507,8 @@ def load_report_data(connection: duckdb.DuckDBPyConnection) -> ReportData:
         publication=publication[0] if publication else {},
         segments=segments,
         metrics=_records(
-            connection, "select * from fct_segment_metric_indexes order by segment_id, metric_position"
+            connection,
+            "select * from fct_segment_metric_indexes order by segment_id, metric_position",
         ),
         recommendations=recommendations,
         interests=_records(

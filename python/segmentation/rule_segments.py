@@ -54,6 +54,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from segmentation.catalogue import Catalogue, load
+
 INTERESTS_COLUMN = "interests"
 FILE_KEY = "rule_segments"
 ENTRY_KEYS = ("id", "name", "description", "condition")
@@ -506,35 +508,23 @@ def membership_query(table: str, segments: Iterable[tuple[int, str]]) -> str:
 # --- dbt glue (the Python models call these) -----------------------------------------------------
 
 
-def json_setting(config: Mapping[str, Any], key: str) -> Any:
-    """A setting passed from dbt as JSON text (see the model's YAML config).
-
-    Like segmentation.adapters.json_setting, without importing scikit-learn through it.
-    """
-    value = config.get(key)
-    if value is None:
-        raise RuleSegmentError(f"model config {key} is not set")
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def profile_columns(relation, config: Mapping[str, Any]) -> ProfileColumns:
-    """The usable columns of a DuckDB relation, with vocabularies and interests from config."""
+def profile_columns(relation, catalogue: Catalogue) -> ProfileColumns:
+    """The usable columns of a DuckDB relation, with the catalogue's vocabularies and interests."""
     types = dict(zip(relation.columns, (str(kind) for kind in relation.types), strict=True))
-    return ProfileColumns.from_types(
-        types, json_setting(config, "vocabularies"), json_setting(config, "interests")
-    )
+    return ProfileColumns.from_types(types, dict(catalogue.vocabularies), catalogue.interests)
 
 
-def define_rule_segments(profiles, config: Mapping[str, Any]) -> pd.DataFrame:
+def define_rule_segments(
+    profiles, rule_segments_path: str, catalogue: Catalogue | None = None
+) -> pd.DataFrame:
     """int_rule_segments_defined: the validated definitions, checked against ``profiles``.
 
     A relative ``rule_segments_path`` is taken from the directory dbt runs in (the project
     directory for ``make build`` and the README's commands), as var ``user_profiles_path`` is.
+    ``catalogue``: vocabularies and interests (default: the project's).
     """
-    columns = profile_columns(profiles, config)
-    return definitions_frame(
-        load_rule_segments(json_setting(config, "rule_segments_path"), columns)
-    )
+    columns = profile_columns(profiles, catalogue or load())
+    return definitions_frame(load_rule_segments(rule_segments_path, columns))
 
 
 def match_rule_segments(profiles, definitions):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from io import StringIO
 
 import duckdb
@@ -14,6 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from segmentation.adapters import fit_run
 from segmentation.clustering import SegmentationSettingError, fit_segments
+from segmentation.settings import ClusteringSettings
 
 
 def blobs(seed: int = 0, per_blob: int = 200) -> tuple[np.ndarray, np.ndarray]:
@@ -88,21 +90,26 @@ def relations(matrix: np.ndarray, run_id: str = "run-1"):
     return connection, run, inputs
 
 
-SETTINGS = {
-    "numeric_features": '["x", "y"]',
-    "n_clusters": "3",
-    "n_clusters_range": "[2, 5]",
-    "quality_sweep": "true",
-    "algorithm": '"kmeans"',
-    "random_seed": "42",
-    "n_init": "4",
-    "quality_n_init": "2",
-    "refit": "true",
-    "drift_threshold": "0.2",
-    "null_draws": "3",
-    "stability_subsamples": "2",
-    "identity_max_distance": "1.0",
-}
+# Built directly, not from_vars: "x" and "y" are columns of these tests, not catalogue metrics.
+SETTINGS = ClusteringSettings(
+    numeric_features=("x", "y"),
+    categorical_features=(),
+    interest_features=False,
+    n_clusters=3,
+    n_clusters_range=(2, 5),
+    quality_sweep=True,
+    algorithm="kmeans",
+    random_seed=42,
+    n_init=4,
+    fit_sample_size=200000,
+    quality_sample_size=10000,
+    quality_n_init=2,
+    null_draws=3,
+    stability_subsamples=2,
+    refit=True,
+    drift_threshold=0.2,
+    identity_max_distance=1.0,
+)
 
 
 def test_fit_run_records_a_run_with_its_sweep_and_verdict():
@@ -124,14 +131,14 @@ def test_refit_false_keeps_the_stored_model_until_it_drifts():
     first = fit_run(run, inputs, inputs, None, SETTINGS)
     connection.register("history_frame", first)
     stored = connection.sql("select * from history_frame")
-    keep = fit_run(run, inputs, inputs, stored, {**SETTINGS, "refit": "false"})
+    keep = fit_run(run, inputs, inputs, stored, replace(SETTINGS, refit=False))
     assert keep.empty
     shifted = matrix.copy()
     shifted[:, 0] += 6.0
     connection2, run2, moved = relations(shifted, run_id="run-2")
     connection2.register("history_frame", first)
     stored2 = connection2.sql("select * from history_frame")
-    refit = fit_run(run2, moved, moved, stored2, {**SETTINGS, "refit": "false"})
+    refit = fit_run(run2, moved, moved, stored2, replace(SETTINGS, refit=False))
     assert not refit.empty
     assert refit["refit_reason"].iloc[0].startswith("drift ")
 
@@ -146,7 +153,7 @@ def test_a_refit_on_the_same_data_keeps_every_segment_id():
         inputs,
         inputs,
         connection.sql("select * from history_frame"),
-        {**SETTINGS, "random_seed": "7"},
+        replace(SETTINGS, random_seed=7),
     )
     pairs = first.merge(again, on=["model_column", "segment_id"], suffixes=("", "_again"))
     assert len(pairs) == len(first)

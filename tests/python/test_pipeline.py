@@ -56,7 +56,9 @@ def test_real_export_names_say_there_is_no_structure(real_export_build):
     assert set(segments["structure_verdict"]) == {"none"}
     assert (segments["stability_jaccard"] < 0.75).all() and segments["is_unstable"].all()
     assert set(segments["name_qualifier"]) == {"no structure found, unstable"}
-    recommendations = real_export_build.frame("select recommendation from rpt_segment_recommendations")
+    recommendations = real_export_build.frame(
+        "select recommendation from rpt_segment_recommendations"
+    )
     assert (
         recommendations["recommendation"]
         .str.startswith("Caution: no structure found, unstable. ")

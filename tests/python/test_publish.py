@@ -465,7 +465,9 @@ def test_demo_build_publishes_every_mart_from_one_run(campaign_build):
     assert (campaign_build.published_dir / "CURRENT").read_text() == run_id + "\n"
     assert (campaign_build.audiences_dir / "CURRENT").read_text() == run_id + "\n"
     # The version names the build it publishes.
-    (invocation,) = campaign_build.result.query("select distinct run_id from dim_segmentation_runs")[0]
+    (invocation,) = campaign_build.result.query(
+        "select distinct run_id from dim_segmentation_runs"
+    )[0]
     with duckdb.connect(str(campaign_build.serving), read_only=True) as reader:
         assert reader.sql("select distinct invocation_id from publication").fetchall() == [
             (invocation,)
@@ -636,7 +638,8 @@ def test_a_failed_build_publishes_nothing(campaign_build, tmp_path):
             {},
             {
                 "project_dir": _failing_project(
-                    tmp_path, "select * from {{ ref('fct_segment_overlaps') }} where users_in_both >= 0"
+                    tmp_path,
+                    "select * from {{ ref('fct_segment_overlaps') }} where users_in_both >= 0",
                 )
             },
         ),

@@ -12,7 +12,7 @@ from test_publish import CampaignBuild, build_campaigns
 
 pytestmark = pytest.mark.dbt
 
-# The defaults of macros/campaign_settings.sql, which the demo build runs with.
+# README's defaults of the campaign vars, which the demo build runs with.
 SCHEDULE_INDEX_MARGIN = 5
 INTEREST_MIN_USERS = 10
 INTEREST_MIN_SHARE = 0.05

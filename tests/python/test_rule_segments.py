@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 from pathlib import Path
@@ -392,17 +391,12 @@ def test_the_dbt_glue_defines_and_matches_in_duckdb(tmp_path, monkeypatch):
         ),
         encoding="utf-8",
     )
-    config = {
-        "rule_segments_path": '"segments/rules.yml"',
-        "vocabularies": json.dumps(VOCABULARIES),
-        "interests": json.dumps(INTERESTS),
-    }
     with duckdb.connect() as connection:
         connection.register("users_frame", USERS)
         profiles = connection.sql(
             "select user_id, age_band, gender, weekly_hours_online, interests from users_frame"
         )
-        definitions = define_rule_segments(profiles, config)
+        definitions = define_rule_segments(profiles, "segments/rules.yml")
         assert definitions["rule_segment_id"].tolist() == ["gamers", "young"]
         assert definitions["rule_segment_position"].tolist() == [1, 2]
         connection.register("definitions", definitions)
@@ -412,9 +406,8 @@ def test_the_dbt_glue_defines_and_matches_in_duckdb(tmp_path, monkeypatch):
             user_id: [1, 2] if user_id == "a" else [1] if user_id in {"c", "d"} else []
             for user_id in USERS.user_id
         }
-        missing = {**config, "rule_segments_path": '"segments/missing.yml"'}
         with pytest.raises(RuleSegmentError, match=r"^segments/missing\.yml \(var rule_"):
-            define_rule_segments(profiles, missing)
+            define_rule_segments(profiles, "segments/missing.yml")
 
 
 def test_default_definitions_cover_the_brief():

@@ -28,7 +28,6 @@ from segmentation.rule_segments import (
     compile_condition,
     compile_rule_segments,
     definitions_frame,
-    json_setting,
     load_rule_segments,
     match_rule_segments,
     parse_definitions,
@@ -393,14 +392,6 @@ def test_problems_in_a_file_are_prefixed_with_the_file_and_var(tmp_path):
     with pytest.raises(RuleSegmentError) as raised:
         load_rule_segments(path, COLUMNS)
     assert str(raised.value).startswith(f"{path} (var rule_segments_path): expected a top-level")
-
-
-def test_settings_come_as_json_text_or_as_values_and_a_missing_one_is_named():
-    config = {"interests": '["Gaming"]', "vocabularies": {"colour": ["Red"]}}
-    assert json_setting(config, "interests") == ["Gaming"]
-    assert json_setting(config, "vocabularies") == {"colour": ["Red"]}
-    with pytest.raises(RuleSegmentError, match=r"^model config rule_segments_path is not set$"):
-        json_setting(config, "rule_segments_path")
 
 
 def test_matching_works_without_duckdbs_replacement_scans():

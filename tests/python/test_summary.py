@@ -58,7 +58,8 @@ def test_a_run_without_a_stability_figure_is_still_summarised():
     """A handful of users: an 80% subsample is smaller than the segments, so no ARI."""
     connection = duckdb.connect()
     connection.execute(
-        "create table dim_segmentation_runs as select 5 as n_clusters, 'first run' as refit_reason, "
+        "create table dim_segmentation_runs as select 5 as n_clusters, "
+        "'first run' as refit_reason, "
         "'strong' as structure_verdict, 0.33 as silhouette, 0.1 as null_silhouette_mean, "
         "4.3 as structure_z_score, null::double as stability_ari, 6 as fit_rows, "
         "6 as input_rows, true as is_latest"

@@ -30,26 +30,13 @@ profiles as (
         features.device_usage,
         features.income_band,
         features.interest_names as interests,
-        features.likes_and_reactions,
-        features.followed_accounts,
-        features.weekday_hours_online,
-        features.weekend_hours_online,
-        features.weekly_hours_online,
-        features.weekend_share_of_hours_online,
-        features.likes_per_followed_account,
-        features.click_through_rate,
-        features.conversion_rate,
-        features.conversions_per_click,
-        features.ad_interaction_seconds,
-        features.interest_count,
-        features.age_band_rank,
+        {%- for metric in catalogue_metrics() %}
+        features.{{ metric }},
+        {%- endfor %}
         features.age_lower_bound_years,
         features.age_upper_bound_years,
-        features.age_midpoint_years,
-        features.income_band_rank,
         features.income_lower_bound_usd,
         features.income_upper_bound_usd,
-        features.income_midpoint_usd,
         {%- for metric in ranked_metrics %}
         {{ metric }}_ranks.percentile as {{ metric }}_percentile{{ ',' if not loop.last }}
         {%- endfor %}

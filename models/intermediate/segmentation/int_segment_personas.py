@@ -5,16 +5,21 @@ the rule behind it still holds. The run's structure verdict and each segment's s
 (int_segment_centroids) decide the caveat shown with the name (naming Rule 6).
 """
 
-import json
-
 from segmentation.adapters import name_personas, previous_relation
+from segmentation.catalogue import Catalogue
+from segmentation.settings import ProfileSettings
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     # dbt hands a Python model only the config keys it reads literally with dbt.config.get.
-    unstable_jaccard = float(json.loads(dbt.config.get("unstable_jaccard")))
+    catalogue = Catalogue.from_vars(dbt.config.get("catalogue"))
+    settings = ProfileSettings.from_vars(dbt.config.get("settings"), catalogue)
     previous = previous_relation(session, dbt.this, ["segment_id", "segment_name", "persona_rule"])
-    profiles = dbt.ref("int_segment_profiles")
-    trust = dbt.ref("int_segment_centroids")
-    return name_personas(profiles, trust, unstable_jaccard, previous)
+    return name_personas(
+        dbt.ref("int_segment_profiles"),
+        dbt.ref("int_segment_centroids"),
+        settings.unstable_jaccard,
+        catalogue,
+        previous,
+    )

@@ -5,8 +5,8 @@
     Two scans of the users whatever the number of attributes: one for the population and the
     metrics' ranges, one counting every trait value and bin at once (grouping sets). -#}
 
-{%- set traits = ['age_band', 'gender', 'education_level', 'income_band', 'device_usage', 'location', 'language'] -%}
-{%- set histograms = ['weekday_hours_online', 'weekend_hours_online', 'click_through_rate', 'conversion_rate', 'ad_interaction_seconds'] -%}
+{%- set traits = profile_traits() -%}
+{%- set histograms = catalogue_metrics('histogram') -%}
 {%- set bins = campaign_settings()['histogram_bins'] -%}
 
 with

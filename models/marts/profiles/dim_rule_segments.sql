@@ -6,12 +6,8 @@
 
 {%- set metrics = profile_metrics() -%}
 {%- set traits = profile_traits() -%}
-{%- set top_interests = var('rule_segment_top_interests', 3) -%}
-{%- if top_interests is not integer or top_interests < 0 -%}
-    {{ exceptions.raise_compiler_error(
-        "rule_segment_top_interests must be a whole number >= 0, got '" ~ top_interests ~ "'"
-    ) }}
-{%- endif %}
+{#- Checked on-run-start with the other settings (var settings_rules). -#}
+{%- set top_interests = var('rule_segment_top_interests') %}
 
 with
 
