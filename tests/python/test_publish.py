@@ -741,6 +741,6 @@ def test_a_warehouse_held_by_a_writer_gets_one_line_naming_the_process(tmp_path,
         holder.wait()
     error = capsys.readouterr().err
     assert error.startswith(f"Nothing published: The warehouse {warehouse} is in use")
-    assert f"PID {holder.pid}" in error and "run `make publish`" in error
+    assert f"PID {holder.pid}" in error and error.rstrip().endswith("then run `make publish`.")
     assert len(error.strip().splitlines()) == 1
     assert not (published_dir / SERVING_DATABASE).exists()

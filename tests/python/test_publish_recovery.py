@@ -375,7 +375,11 @@ def test_the_warning_after_the_swap_names_the_version_readers_now_see(tmp_path, 
     assert message.startswith(f"published version {run_id}, but finishing up failed: ")
     assert "Read-only file system" in message
     assert "Readers see the new version" in message
-    assert "CURRENT" in message and message.endswith("the removal of old versions.")
+    # What the next publish completes: step 3 of README's "Publishing for BI".
+    assert message.endswith(
+        "the next `make publish` (or build) completes CURRENT, the audience folder's clean-up "
+        "and the removal of old versions."
+    )
     assert unfinished.value.__cause__ is read_only
 
 
