@@ -29,20 +29,18 @@ are removed; a version folder that was never served never counts as kept and is 
 The project writes only into folders it owns (:mod:`segmentation.outputs`) and removes only
 what it wrote there.
 
-Privacy floor (k-anonymity): a segment with fewer users than ``min_segment_size`` is published
-without its demographic breakdown: in tables with one row per segment its modal traits, medians,
-age and income figures, description, persona rule, device and interest targets and
-recommendation are nulled, its name replaced by "Segment <id>" (a persona name can spell out
-demographics) and ``is_below_privacy_floor`` is true; from tables with several rows per segment
-(its interests, its metrics) its rows are dropped. ``fct_campaign_audiences`` already leaves such a
-segment out, so it gets no audience file.
+Privacy floor (k-anonymity): what is published is what the build's ``pub_`` models hold, and
+they apply the floor in SQL (macro ``privacy_floor_withheld_columns``; README "Publishing for
+BI"): a segment with fewer users than var ``min_segment_size`` is published without its
+demographic breakdown. ``fct_campaign_audiences`` leaves such a segment out, so it gets no
+audience file. This module adds each version's run id and moves files; it decides nothing
+about what a reader may see.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import fnmatch
 import json
 import os
 import re
@@ -65,10 +63,12 @@ CURRENT_FILE = "CURRENT"
 PUBLICATION_TABLE = "publication"
 RUN_ID_COLUMN = "published_run_id"
 FLOOR_COLUMN = "is_below_privacy_floor"
+#: The prefix of the models that hold what is published (the marts with the privacy floor).
+PUBLISHED_MODEL_PREFIX = "pub_"
 RUN_ID_PATTERN = re.compile(r"^\d{8}T\d{12}Z-[0-9a-f]{8}$")
 BUILD_LOG = "segmentation_build_log"
 
-#: The marts published for BI tools, read from the warehouse.
+#: The marts published for BI tools, under these names, read from their pub_ models.
 PUBLISHED_TABLES = (
     "dim_segments",
     "fct_segment_interests",
@@ -79,20 +79,6 @@ PUBLISHED_TABLES = (
 )
 #: The warehouse relation the audience files are cut from.
 AUDIENCE_SOURCE = "fct_campaign_audiences"
-#: Tables with several rows per segment: a small segment's rows are dropped.
-SEGMENT_BREAKDOWN_TABLES = frozenset({"fct_segment_interests", "fct_segment_metric_indexes"})
-#: Columns of one-row-per-segment tables nulled for a small segment (shell-style patterns).
-SUPPRESSED_COLUMN_PATTERNS = (
-    "modal_*",
-    "median_*",
-    "*age_midpoint_years*",
-    "*income_midpoint_usd*",
-    "description",
-    "persona_rule",
-    "target_device_usage*",
-    "top_interest*",
-    "recommendation",
-)
 #: The columns of the serving database's `publication` table, one row per published table.
 PUBLICATION_COLUMNS = (
     RUN_ID_COLUMN,
@@ -184,48 +170,11 @@ def quote_literal(value: str) -> str:
 # --- The privacy floor ---------------------------------------------------------------------
 
 
-def is_suppressed_column(column: str) -> bool:
-    """Whether a column of a one-row-per-segment table is nulled for a small segment."""
-    return any(fnmatch.fnmatchcase(column, pattern) for pattern in SUPPRESSED_COLUMN_PATTERNS)
-
-
-def small_segments(segment_sizes: Mapping[int, int], min_segment_size: int) -> list[int]:
-    """The segments below the privacy floor, in id order."""
-    return sorted(int(s) for s, users in segment_sizes.items() if users < min_segment_size)
-
-
-def published_select(
-    table: str,
-    columns: Sequence[str],
-    suppressed_segment_ids: Sequence[int],
-    run_id: str,
-    source: str = "published_source",
-) -> str:
-    """The query that publishes `table` (read from the relation named `source`): the privacy
-    floor applied, the run id added as the last column."""
-    run_id_value = f"{quote_literal(run_id)} as {RUN_ID_COLUMN}"
-    if "segment_id" not in columns:
-        listed = ", ".join(quote_identifier(c) for c in columns)
-        return f"select {listed}, {run_id_value} from {source}"
-    ids = ", ".join(str(int(s)) for s in suppressed_segment_ids)
-    below = f"segment_id in ({ids})" if ids else "false"
-    if table in SEGMENT_BREAKDOWN_TABLES:
-        listed = ", ".join(quote_identifier(c) for c in columns)
-        return f"select {listed}, {run_id_value} from {source} where not ({below})"
-    selected = []
-    for column in columns:
-        quoted = quote_identifier(column)
-        if column == "segment_name":
-            selected.append(
-                f"case when {below} then 'Segment ' || cast(segment_id as varchar) "
-                f"else {quoted} end as {quoted}"
-            )
-        elif column != "segment_id" and is_suppressed_column(column):
-            selected.append(f"case when {below} then null else {quoted} end as {quoted}")
-        elif column != FLOOR_COLUMN:
-            selected.append(quoted)
-    selected.append(f"{below} as {FLOOR_COLUMN}")
-    return f"select {', '.join(selected)}, {run_id_value} from {source}"
+def published_select(columns: Sequence[str], run_id: str, source: str = "published_source") -> str:
+    """The query that publishes the relation named `source` as version `run_id`: its columns as
+    they are, the run id added as the last column."""
+    listed = ", ".join(quote_identifier(c) for c in columns)
+    return f"select {listed}, {quote_literal(run_id)} as {RUN_ID_COLUMN} from {source}"
 
 
 # --- Writing a version, before anything is visible -------------------------------------------
@@ -244,7 +193,7 @@ def write_version(
     `final_folder`, where the folder will be renamed to."""
     rows = []
     for name, relation in sorted(tables.items()):
-        query = published_select(name, relation.columns, suppressed, run_id)
+        query = published_select(relation.columns, run_id)
         published = relation.query("published_source", query)
         published.to_parquet(str(folder / f"{name}.parquet"))
         rows.append(
@@ -494,14 +443,15 @@ def _finish_audiences(audiences: OwnedFolder, commit: Mapping[str, Any]) -> None
 def publish(
     tables: Mapping[str, duckdb.DuckDBPyRelation],
     audiences: duckdb.DuckDBPyRelation,
-    segment_sizes: Mapping[int, int],
+    suppressed: Sequence[int],
     settings: PublishSettings,
     run_id: str,
     invocation_id: str,
     published_at: datetime | None = None,
 ) -> Publication:
-    """Publishes `tables` and the audience files of `audiences` as version `run_id`; all of it
-    or, on any error, nothing (see the module's docstring)."""
+    """Publishes `tables` (each as it is, plus the run id) and the audience files of
+    `audiences` as version `run_id`; all of it or, on any error, nothing (see the module's
+    docstring). `suppressed`: the segments below the privacy floor, for the record."""
     if not RUN_ID_PATTERN.match(run_id):
         raise PublishSettingError(f"not a run id: {run_id!r}")
     if settings.audiences_dir is None:
@@ -511,7 +461,6 @@ def publish(
     published_at = published_at or datetime.now(UTC).replace(tzinfo=None)
     with published.lock():
         recover(published, audience_folder)
-        suppressed = small_segments(segment_sizes, settings.min_segment_size)
         staging = STAGING_PREFIX + run_id
         serving_temporary = SERVING_TEMPORARY_PREFIX + run_id
 
@@ -703,15 +652,19 @@ def publish_warehouse(
                 ).fetchall()
             if done:
                 return done[0][0]
-        tables = {name: connection.table(name) for name in PUBLISHED_TABLES}
-        sizes = dict(connection.table("dim_segments").select("segment_id", "users").fetchall())
-        if not sizes:
+        tables = {
+            name: connection.table(PUBLISHED_MODEL_PREFIX + name) for name in PUBLISHED_TABLES
+        }
+        segments = tables["dim_segments"]
+        if not segments.aggregate("count(*)").fetchall()[0][0]:
             raise PublishRefused(f"the last dbt build on {warehouse} found no segments.")
+        below_floor = segments.filter(FLOOR_COLUMN).select("segment_id").order("segment_id")
+        suppressed = [int(row[0]) for row in below_floor.fetchall()]
         run_id = new_run_id(build.invocation_id)
         return publish(
             tables,
             connection.table(AUDIENCE_SOURCE),
-            sizes,
+            suppressed,
             settings,
             run_id,
             build.invocation_id,

@@ -28,12 +28,10 @@ from segmentation.publish import (
     RUN_ID_COLUMN,
     RUN_ID_PATTERN,
     SERVING_DATABASE,
-    is_suppressed_column,
     main,
     new_run_id,
     published_select,
     published_versions,
-    small_segments,
 )
 from segmentation.schema import EXPORT_COLUMNS
 from warehouses import (
@@ -133,91 +131,18 @@ def test_run_ids_match_the_pattern_and_sort_by_time():
     assert sorted([later, first]) == [first, later]
 
 
-def test_small_segments_are_those_below_the_floor():
-    assert small_segments({1: 10, 2: 9, 3: 1000, 4: 0}, 10) == [2, 4]
-    assert small_segments({1: 10}, 10) == []
-
-
-@pytest.mark.parametrize(
-    ("column", "suppressed"),
-    [
-        ("modal_gender", True),
-        ("modal_gender_share", True),
-        ("median_click_through_rate", True),
-        ("avg_age_midpoint_years", True),
-        ("income_midpoint_usd_index", True),
-        ("description", True),
-        ("target_device_usage_index", True),
-        ("top_interest_2_lift", True),
-        ("recommendation", True),
-        ("avg_click_through_rate", False),
-        ("users", False),
-        ("schedule_on", False),
-    ],
-)
-def test_demographic_columns_are_the_suppressed_ones(column, suppressed):
-    assert is_suppressed_column(column) is suppressed
-
-
-def _segments_relation(connection):
-    return connection.sql(
-        """
-        select * from (values
-            (1, 'Big Spenders', 'Female', 0.8::double, 35.0::double, 'Mostly women', 'Gaming',
-             0.2::double, 50),
-            (2, '25-34 Males', 'Male', 1.0::double, 29.5::double, 'Young men', 'Pet Care',
-             0.1::double, 4)
-        ) as t(segment_id, segment_name, modal_gender, modal_gender_share,
-               median_age_midpoint_years, description, top_interest_1,
-               avg_click_through_rate, users)
-        """
-    )
-
-
-def test_one_row_per_segment_tables_mask_small_segments():
+def test_published_select_adds_the_run_id_last_and_changes_nothing_else():
     connection = duckdb.connect()
-    relation = _segments_relation(connection)
-    query = published_select("dim_segments", relation.columns, [2], "run-1")
-    rows = relation.query("published_source", query).order("segment_id")
-    records = [dict(zip(rows.columns, row, strict=True)) for row in rows.fetchall()]
-    big, small = records
-    assert big["segment_name"] == "Big Spenders" and big["modal_gender"] == "Female"
-    assert big[FLOOR_COLUMN] is False and big["description"] == "Mostly women"
-    assert small["segment_name"] == "Segment 2"
-    for column in ("modal_gender", "modal_gender_share", "median_age_midpoint_years",
-                   "description", "top_interest_1"):  # fmt: skip
-        assert small[column] is None, column
-    assert small["avg_click_through_rate"] == 0.1 and small["users"] == 4
-    assert small[FLOOR_COLUMN] is True
-    assert {r[RUN_ID_COLUMN] for r in records} == {"run-1"}
-
-
-def test_breakdown_tables_drop_small_segments_and_others_are_kept_whole():
-    connection = duckdb.connect()
-    interests = connection.sql(
-        "select * from (values (1, 'Gaming', 3), (2, 'Gaming', 1), (2, 'Pets', 1)) "
+    relation = connection.sql(
+        "select * from (values (1, 'Gaming', 3), (2, 'Pets', 1)) "
         "as t(segment_id, interest_name, users)"
     )
-    kept = interests.query(
-        "published_source", published_select("fct_segment_interests", interests.columns, [2], "r")
-    ).fetchall()
-    assert kept == [(1, "Gaming", 3, "r")]
-    population = connection.sql("select * from (values ('gender', 'Male', 2)) as t(a, v, users)")
-    whole = population.query(
-        "published_source",
-        published_select("rpt_user_base_distributions", population.columns, [2], "r"),
-    ).fetchall()
-    assert whole == [("gender", "Male", 2, "r")]
-
-
-def test_no_small_segment_changes_nothing_but_the_run_id():
-    connection = duckdb.connect()
-    relation = _segments_relation(connection)
-    published = relation.query(
-        "published_source", published_select("dim_segments", relation.columns, [], "r")
-    ).order("segment_id")
-    original = relation.order("segment_id").fetchall()
-    assert [row[: len(relation.columns)] for row in published.fetchall()] == original
+    published = relation.query("published_source", published_select(relation.columns, "run-1"))
+    assert published.columns == [*relation.columns, RUN_ID_COLUMN]
+    assert published.order("segment_id").fetchall() == [
+        (1, "Gaming", 3, "run-1"),
+        (2, "Pets", 1, "run-1"),
+    ]
 
 
 # --- Publishing a warehouse's last build (small warehouses, no dbt) ---

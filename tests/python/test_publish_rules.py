@@ -160,7 +160,7 @@ def test_the_build_log_is_read_newest_first_and_settings_may_be_missing(tmp_path
 def test_a_build_without_segments_is_not_published(tmp_path, capsys):
     warehouse = fake_warehouse(tmp_path / "w.duckdb", 1, tmp_path / "p", tmp_path / "a")
     with duckdb.connect(str(warehouse)) as connection:
-        connection.execute("delete from dim_segments")
+        connection.execute("delete from pub_dim_segments")
     assert main(["--db", str(warehouse)]) == 1
     assert f"the last dbt build on {warehouse} found no segments." in capsys.readouterr().err
     assert not (tmp_path / "p" / "serving.duckdb").exists()
@@ -275,19 +275,16 @@ def test_literals_are_quoted_as_sql_says(text, quoted):
         assert connection.sql(f"select {quoted}").fetchall() == [(text,)]
 
 
-def test_two_small_segments_are_both_below_the_floor():
+def test_a_published_table_is_its_pub_model_as_it_is_plus_the_run_id():
+    # The privacy floor is the pub_ models' (SQL); publishing changes no value, drops no row.
     with duckdb.connect() as connection:
         relation = connection.sql(
-            "select * from (values (1, 'A', 5), (2, 'B', 50), (3, 'C', 4)) "
-            "as t(segment_id, segment_name, users)"
+            "select * from (values (1, 'Segment 1', null, true), (2, 'B', 'Mostly women', false))"
+            " as t(segment_id, segment_name, description, is_below_privacy_floor)"
         )
-        query = publish_module.published_select("dim_segments", relation.columns, [1, 3], "r")
+        query = publish_module.published_select(relation.columns, "r")
         rows = relation.query("published_source", query).order("segment_id").fetchall()
-    assert rows == [
-        (1, "Segment 1", 5, True, "r"),
-        (2, "B", 50, False, "r"),
-        (3, "Segment 3", 4, True, "r"),
-    ]
+    assert rows == [(1, "Segment 1", None, True, "r"), (2, "B", "Mostly women", False, "r")]
 
 
 # --- Run ids ---

@@ -38,7 +38,8 @@ def fake_warehouse(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     rows = ", ".join(
-        f"({s}, 'Segment {s} gen {generation}', 'Female', 'Gaming', 'desc {s}', {n})"
+        f"({s}, 'Segment {s} gen {generation}', 'Female', 'Gaming', 'desc {s}', {n}, "
+        f"{str(n < min_segment_size).lower()})"
         for s, n in sizes.items()
     )
     audience_rows = ", ".join(
@@ -57,7 +58,8 @@ def fake_warehouse(
         connection.execute(
             f"""
             create table dim_segments as select * from (values {rows})
-                as t(segment_id, segment_name, modal_gender, top_interest_1, description, users);
+                as t(segment_id, segment_name, modal_gender, top_interest_1, description, users,
+                     is_below_privacy_floor);
             create table fct_segment_interests as
                 select segment_id, 'Gaming' as interest_name, users from dim_segments;
             create table fct_segment_metric_indexes as
@@ -65,13 +67,44 @@ def fake_warehouse(
                 from dim_segments;
             create table rpt_segment_recommendations as
                 select segment_id, segment_name, 'weekends' as schedule_on,
-                    'Play ' || segment_id as recommendation, users
+                    'Play ' || segment_id as recommendation, users, is_below_privacy_floor
                 from dim_segments;
             create table rpt_user_base_distributions as
                 select 'gender' as attribute_name, 'Female' as value_label,
                     sum(users) as users from dim_segments;
             create table rpt_segmentation_quality as
                 select {generation} as n_clusters, 0.5 as silhouette;
+            -- What the pub_ models hold: the privacy floor applied, as dbt would.
+            create table pub_dim_segments as
+                select segment_id,
+                    case when is_below_privacy_floor then 'Segment ' || cast(segment_id as varchar)
+                        else segment_name end as segment_name,
+                    case when is_below_privacy_floor then null else modal_gender end
+                        as modal_gender,
+                    case when is_below_privacy_floor then null else top_interest_1 end
+                        as top_interest_1,
+                    case when is_below_privacy_floor then null else description end
+                        as description,
+                    users, is_below_privacy_floor
+                from dim_segments;
+            create table pub_fct_segment_interests as
+                select * from fct_segment_interests where segment_id in
+                    (select segment_id from dim_segments where not is_below_privacy_floor);
+            create table pub_fct_segment_metric_indexes as
+                select * from fct_segment_metric_indexes where segment_id in
+                    (select segment_id from dim_segments where not is_below_privacy_floor);
+            create table pub_rpt_segment_recommendations as
+                select segment_id,
+                    case when is_below_privacy_floor then 'Segment ' || cast(segment_id as varchar)
+                        else segment_name end as segment_name,
+                    schedule_on,
+                    case when is_below_privacy_floor then null else recommendation end
+                        as recommendation,
+                    users, is_below_privacy_floor
+                from rpt_segment_recommendations;
+            create table pub_rpt_user_base_distributions as
+                select * from rpt_user_base_distributions;
+            create table pub_rpt_segmentation_quality as select * from rpt_segmentation_quality;
             create table fct_campaign_audiences as select * from (values {audience_rows})
                 as t(user_id, segment_id, segment_name, assignment_confidence);
             create table segmentation_build_log (

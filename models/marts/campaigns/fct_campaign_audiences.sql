@@ -2,8 +2,8 @@
 
 {#- The users a campaign can activate: every user of a segment at or above the privacy floor
     (var min_segment_size) whose assignment is at least as clear as var audience_min_confidence.
-    A small segment is left out whole: its name may spell out its demographics. The segment's
-    size is dim_segments.users, the figure publishing applies the floor to.
+    A small segment (dim_segments.is_below_privacy_floor) is left out whole: its name may spell
+    out its demographics.
     A view: a filter of fct_user_segments, read by the audience files and the reachable counts,
     cheaper to recompute than to store a copy of millions of users. -#}
 
@@ -29,7 +29,7 @@ audiences as (
     inner join segments
         on user_segments.segment_id = segments.segment_id
     where
-        segments.users >= {{ settings['min_segment_size'] }}
+        not segments.is_below_privacy_floor
         and user_segments.assignment_confidence >= {{ settings['audience_min_confidence'] }}
 )
 

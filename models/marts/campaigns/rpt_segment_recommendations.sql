@@ -194,7 +194,8 @@ choices as (
         segments.click_through_rate_index,
         segments.avg_conversion_rate as expected_conversion_rate,
         population.population_conversion_rate,
-        segments.conversion_rate_index
+        segments.conversion_rate_index,
+        segments.is_below_privacy_floor
     from segments
     cross join population
     cross join all_reachable
@@ -262,7 +263,8 @@ recommendations as (
         click_through_rate_index,
         expected_conversion_rate,
         population_conversion_rate,
-        conversion_rate_index
+        conversion_rate_index,
+        is_below_privacy_floor
     from sentences
 )
 

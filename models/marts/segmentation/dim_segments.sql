@@ -1,5 +1,6 @@
 {%- set metrics = profile_metrics() -%}
 {%- set traits = profile_traits() -%}
+{%- set settings = campaign_settings() -%}
 
 with
 
@@ -48,7 +49,10 @@ segments as (
         {%- endfor %}
         segment_runs.segment_stability_jaccard as stability_jaccard,
         {#- From naming Rule 6, with name_qualifier: one place decides both. #}
-        personas.is_unstable
+        personas.is_unstable,
+        {#- The privacy floor, decided here once: fct_campaign_audiences and the published
+            copies (pub_*) read this flag. #}
+        profiles.users < {{ settings['min_segment_size'] }} as is_below_privacy_floor
     from profiles
     inner join personas
         on profiles.segment_id = personas.segment_id
