@@ -172,7 +172,7 @@ def _typed(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class ClusteringSettings(_Area):
-    """How segments are fitted; what a run records (segmentation_runs.settings_json)."""
+    """How segments are fitted; what a run records (dim_segmentation_runs.settings_json)."""
 
     AREA: ClassVar[str] = "clustering"
 

@@ -221,11 +221,11 @@ def test_adding_a_metric_is_a_catalogue_entry_and_its_sql(tmp_path):
     )
     assert (low, high) == (0, 1)
     [(bins,)] = result.query(
-        f"select count(*) from user_base_distributions where attribute_name = '{NEW_METRIC}'"
+        f"select count(*) from rpt_user_base_distributions where attribute_name = '{NEW_METRIC}'"
     )
     assert bins == project_vars()["histogram_bins"]
     [(indexes,)] = result.query(
-        f"select count(*) from segment_metric_indexes where metric_name = '{NEW_METRIC}'"
+        f"select count(*) from fct_segment_metric_indexes where metric_name = '{NEW_METRIC}'"
     )
     assert indexes == len(segments)
     [(fitted,)] = result.query(
