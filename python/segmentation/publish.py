@@ -535,6 +535,20 @@ def publish(
         )
 
 
+def finish_served(settings: PublishSettings) -> None:
+    """Completes what a publish left after its commit point (see :func:`recover`) and removes
+    versions beyond `published_versions_to_keep`, without publishing anything new."""
+    if settings.audiences_dir is None:
+        raise PublishSettingError("audiences_dir must be a folder path")
+    published = claim(settings.directory, "published", "var published_dir")
+    audiences = claim(settings.audiences_dir, "audiences", "var audiences_dir")
+    with published.lock():
+        recover(published, audiences)
+        served = served_run_id(published.path / SERVING_DATABASE)
+        if served is not None:
+            prune_versions(published, settings.versions_to_keep, current=served)
+
+
 def prune_versions(published: OwnedFolder, versions_to_keep: int, current: str) -> list[str]:
     """Removes published versions beyond the newest `versions_to_keep` (never `current`)."""
     versions = published_versions(published)
@@ -651,6 +665,9 @@ def publish_warehouse(
                     f"where invocation_id = {quote_literal(build.invocation_id)}"
                 ).fetchall()
             if done:
+                # Served already; a publish of it that stopped after its commit point may have
+                # left CURRENT, the audience clean-up or the pruning undone: finish them now.
+                finish_served(settings)
                 return done[0][0]
         tables = {
             name: connection.table(PUBLISHED_MODEL_PREFIX + name) for name in PUBLISHED_TABLES

@@ -291,11 +291,6 @@ def test_a_failure_after_the_swap_leaves_the_new_version_published(tmp_path, mon
     assert_tidy(published_dir, audiences_dir, 3, keep=2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="publish_warehouse returns 'already published' before recover() runs, so CURRENT "
-    "keeps naming the old version although PublishUnfinished says `make publish` completes it",
-)
 def test_make_publish_after_a_failure_past_the_swap_completes_current(
     tmp_path, monkeypatch, capsys
 ):
