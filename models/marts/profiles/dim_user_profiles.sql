@@ -7,6 +7,15 @@
     profile, so a table would be a third 10M-row copy of it; a lookup by user_id reads one row
     of each table, a full scan costs one join. -#}
 
+{#- Tests: the key user_id is tested unique and not null here; the other columns are tested
+    where they are made, not again here (each test of this view joins two ten-million-row
+    tables): every valid user has exactly one row of fct_user_segments
+    (assert_every_user_in_exactly_one_segment), whose segment_id, segment_name and confidence
+    are tested not null and against dim_segments there; interests and the rule-segment
+    positions are tested not null in staging and int_user_rule_segments_matched, the
+    categorical values against the vocabularies in staging; rule_segment_names is an empty
+    list, never null, for a user in no rule segment. -#}
+
 {#- Band bounds and midpoints are cast to double so that the contract holds whatever float
     type staging parses them as. -#}
 
