@@ -1,7 +1,11 @@
 {#- Every valid user assigned to the nearest centroid of the latest run, in the space the model
     was fitted in: numeric features scaled with the stored centre and scale, categories as 0/1
     columns. A category the stored model never saw has no centroid value: it counts as 0 for
-    every centroid, so such a user is equally far from all of them on that feature. -#}
+    every centroid, so such a user is equally far from all of them on that feature. Scoring
+    runs in SQL so that every user is scored, however many the model was fitted on. Only
+    one-row relations are cross-joined, so there is one row per input row; that every valid
+    user has exactly one segment is tested once, end to end, on fct_user_segments
+    (assert_every_user_in_exactly_one_segment), not again on every table of the chain. -#}
 
 {%- set model_columns = cluster_model_columns() -%}
 {%- set centroid_values = [] -%}

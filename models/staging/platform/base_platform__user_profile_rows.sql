@@ -34,6 +34,8 @@ source_rows as (
     from {{ user_profiles_input() }}
 ),
 
+{# Only spaces are trimmed: trimming tabs and line breaks too costs several seconds per
+    million rows, so such a value is not blank and is checked as written. -#}
 trimmed as (
     select
         *,
