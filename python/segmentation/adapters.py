@@ -80,6 +80,57 @@ def read_frame(relation: Any, columns: Sequence[str] | None = None) -> pd.DataFr
     return selected.df()
 
 
+# Type names of DuckDB (upper case) and Spark (lower case) by kind; a decimal or a list has
+# parameters, e.g. DECIMAL(18,3), VARCHAR[], decimal(18,3), array<string>.
+_NUMBER_TYPES = frozenset(
+    [
+        "tinyint",
+        "smallint",
+        "integer",
+        "int",
+        "bigint",
+        "hugeint",
+        "utinyint",
+        "usmallint",
+        "uinteger",
+        "ubigint",
+        "uhugeint",
+        "float",
+        "real",
+        "double",
+        "decimal",
+        "long",
+        "short",
+        "byte",
+    ]
+)
+_TEXT_TYPES = frozenset({"varchar", "string", "text"})
+
+
+def type_kind(type_name: str) -> str:
+    """``number``, ``text``, ``boolean``, ``list`` or ``other`` for an engine's type name."""
+    name = str(type_name).strip().lower()
+    if name.endswith("[]") or name.startswith("array<"):
+        return "list"
+    base = name.split("(")[0].strip()
+    if base == "boolean":
+        return "boolean"
+    if base in _NUMBER_TYPES:
+        return "number"
+    if base in _TEXT_TYPES:
+        return "text"
+    return "other"
+
+
+def column_kinds(relation: Any) -> dict[str, str]:
+    """Each column of a relation, by name, with its kind (type_kind), in column order."""
+    if hasattr(relation, "types"):  # a DuckDB relation
+        names, types = relation.columns, relation.types
+    else:  # a Spark DataFrame
+        names, types = zip(*relation.dtypes, strict=True) if relation.dtypes else ((), ())
+    return {name: type_kind(str(kind)) for name, kind in zip(names, types, strict=True)}
+
+
 def previous_relation(session: Any, this: Any, columns: Sequence[str] | None = None) -> Any:
     """The model's own table from the build before (``dbt.this``), or None when there is none
     yet: a query of the warehouse, so it is engine-specific and lives beside read_frame."""

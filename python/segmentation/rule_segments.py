@@ -36,8 +36,10 @@ each prefixed with the segment's name and where in its condition it is.
 Semantics: a comparison on a missing value (null) is false, so ``{not: c}`` holds exactly where
 ``c`` does not; every compiled condition is true or false, never null.
 
-Compiled SQL is DuckDB's (``list_contains`` for interests); the only inputs that reach it are
-validated column names (quoted) and vocabulary values or numbers (as literals).
+Compiled SQL is the common subset of DuckDB's and Spark's (``array_contains`` for interests);
+the only inputs that reach it are validated column names (quoted) and vocabulary values or
+numbers (as literals). The model int_user_rule_segments_matched runs the conditions in the
+engine (macro ``rule_segment_positions``).
 """
 
 from __future__ import annotations
@@ -66,22 +68,6 @@ CATEGORICAL_OPERATORS = ("in", "equals")
 NUMERIC_OPERATORS = ("equals", "gt", "gte", "lt", "lte", "between")
 COMPARISONS = {"equals": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-NUMERIC_TYPES = (
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UTINYINT",
-    "USMALLINT",
-    "UINTEGER",
-    "UBIGINT",
-    "UHUGEINT",
-    "FLOAT",
-    "REAL",
-    "DOUBLE",
-    "DECIMAL",
-)
 EXAMPLE = "{column: age_band, in: ['25-34']}"
 
 
@@ -107,30 +93,30 @@ class ProfileColumns:
     other: frozenset[str] = frozenset()
 
     @classmethod
-    def from_types(
+    def from_kinds(
         cls,
-        column_types: Mapping[str, str],
+        column_kinds: Mapping[str, str],
         vocabularies: Mapping[str, Sequence[str]],
         interests: Sequence[str],
     ) -> ProfileColumns:
-        """Classify a relation's columns (name -> DuckDB type name) for use in conditions.
+        """Classify a relation's columns for use in conditions, from their kinds (name ->
+        ``text``, ``number``, ``boolean``, ``list`` or ``other``: see adapters.column_kinds).
 
-        Text columns with a vocabulary are categorical, numeric types numeric, booleans flags;
-        a list column named ``interests`` enables ``{interest: ...}``. Anything else (ids,
-        free text) is known but cannot be used.
+        Text columns with a vocabulary are categorical, numbers numeric, booleans flags; a list
+        column named ``interests`` enables ``{interest: ...}``. Anything else (ids, free text)
+        is known but cannot be used.
         """
         categorical: dict[str, tuple[str, ...]] = {}
         numeric, flags, other = set(), set(), set()
         has_interests = False
-        for name, type_name in column_types.items():
-            kind = str(type_name).upper()
-            if name == INTERESTS_COLUMN and kind.endswith("[]"):
+        for name, kind in column_kinds.items():
+            if name == INTERESTS_COLUMN and kind == "list":
                 has_interests = True
-            elif kind == "BOOLEAN":
+            elif kind == "boolean":
                 flags.add(name)
-            elif kind.split("(")[0] in NUMERIC_TYPES:
+            elif kind == "number":
                 numeric.add(name)
-            elif kind == "VARCHAR" and name in vocabularies:
+            elif kind == "text" and name in vocabularies:
                 categorical[name] = tuple(vocabularies[name])
             else:
                 other.add(name)
@@ -223,7 +209,7 @@ def _compile_interest(interest: Any, columns: ProfileColumns, where: str) -> str
             f"unknown interest {interest!r}{_suggest(interest, columns.interests, 'interests')}",
         )
     return (
-        f"coalesce(list_contains({quote_identifier(INTERESTS_COLUMN)}, "
+        f"coalesce(array_contains({quote_identifier(INTERESTS_COLUMN)}, "
         f"{quote_literal(canonical)}), false)"
     )
 
@@ -483,55 +469,21 @@ def definitions_frame(segments: Sequence[RuleSegment]) -> pd.DataFrame:
     )
 
 
-def membership_query(table: str, segments: Iterable[tuple[int, str]]) -> str:
-    """SQL: every row and column of ``table`` (one row per user) plus the positions of the
-    segments the user belongs to.
-
-    ``segments`` are (rule_segment_position, compiled condition) pairs. Every condition is
-    evaluated in a single scan; ``rule_segment_positions`` lists the positions whose condition
-    holds, in file order (an empty list when none does). One row per user rather than one per
-    (user, segment) pair: at ten million users the pairs would be over a hundred million rows.
-    The profile columns come along so that the segment profiles read one table, with no join.
-    """
-    segments = list(segments)
-    if not segments:
-        positions = "cast([] as integer[])"
-    else:
-        # list_where masks a constant list with the conditions: no lambda per element (10M
-        # users, 51 segments: ~1 s faster than filtering a list of `case` values).
-        numbers = ", ".join(str(int(position)) for position, _ in segments)
-        conditions = ", ".join(f"coalesce({condition_sql}, false)" for _, condition_sql in segments)
-        positions = f"cast(list_where([{numbers}], [{conditions}]) as integer[])"
-    return f"select {table}.*, {positions} as rule_segment_positions from {table}"
-
-
-# --- dbt glue (the Python models call these) -----------------------------------------------------
-
-
-def profile_columns(relation, catalogue: Catalogue) -> ProfileColumns:
-    """The usable columns of a DuckDB relation, with the catalogue's vocabularies and interests."""
-    types = dict(zip(relation.columns, (str(kind) for kind in relation.types), strict=True))
-    return ProfileColumns.from_types(types, dict(catalogue.vocabularies), catalogue.interests)
+# --- dbt glue (int_rule_segments_defined calls it) ----------------------------------------------
 
 
 def define_rule_segments(
-    profiles, rule_segments_path: str, catalogue: Catalogue | None = None
+    column_kinds: Mapping[str, str], rule_segments_path: str, catalogue: Catalogue | None = None
 ) -> pd.DataFrame:
-    """int_rule_segments_defined: the validated definitions, checked against ``profiles``.
+    """int_rule_segments_defined: the validated definitions, checked against the profile's
+    columns (``column_kinds``, see ProfileColumns.from_kinds).
 
     A relative ``rule_segments_path`` is taken from the directory dbt runs in (the project
     directory for ``make build`` and the README's commands), as var ``user_profiles_path`` is.
     ``catalogue``: vocabularies and interests (default: the project's).
     """
-    columns = profile_columns(profiles, catalogue or load())
-    return definitions_frame(load_rule_segments(rule_segments_path, columns))
-
-
-def match_rule_segments(profiles, definitions):
-    """int_user_rule_segments_matched: each user's segment positions, computed by DuckDB."""
-    pairs = (
-        definitions.order("rule_segment_position")
-        .select("rule_segment_position", "condition_sql")
-        .fetchall()
+    catalogue = catalogue or load()
+    columns = ProfileColumns.from_kinds(
+        column_kinds, dict(catalogue.vocabularies), catalogue.interests
     )
-    return profiles.query("profiles", membership_query("profiles", pairs))
+    return definitions_frame(load_rule_segments(rule_segments_path, columns))

@@ -12,6 +12,8 @@ import pytest
 import yaml
 
 from conftest import PROJECT_DIR, run_dbt
+from jinja_macros import render_macro
+from segmentation.adapters import column_kinds
 from segmentation.rule_segments import (
     ConditionError,
     ProfileColumns,
@@ -20,8 +22,6 @@ from segmentation.rule_segments import (
     compile_rule_segments,
     define_rule_segments,
     load_rule_segments,
-    match_rule_segments,
-    membership_query,
     parse_definitions,
     slugify,
 )
@@ -206,27 +206,21 @@ def test_a_problem_says_where_in_the_condition_it_is():
         compile_condition(condition, COLUMNS)
 
 
-def test_profile_columns_are_classified_by_type():
-    columns = ProfileColumns.from_types(
-        {
-            "user_id": "VARCHAR",
-            "age_band": "VARCHAR",
-            "top_interests": "VARCHAR",
-            "interests": "VARCHAR[]",
-            "likes_and_reactions": "BIGINT",
-            "age_midpoint_years": "FLOAT",
-            "amount": "DECIMAL(18,3)",
-            "is_weekend_heavy": "BOOLEAN",
-        },
-        VOCABULARIES,
-        INTERESTS,
-    )
+def test_profile_columns_are_classified_by_their_type_in_the_engine():
+    with duckdb.connect() as connection:
+        profile = connection.sql(
+            "select 'u1' as user_id, '25-34' as age_band, 'Gaming' as top_interests,"
+            " ['Gaming'] as interests, 7::bigint as likes_and_reactions,"
+            " 30.5::float as age_midpoint_years, 1.5::decimal(18, 3) as amount,"
+            " true as is_weekend_heavy, current_date as exported_on"
+        )
+        columns = ProfileColumns.from_kinds(column_kinds(profile), VOCABULARIES, INTERESTS)
     assert dict(columns.categorical) == {"age_band": VOCABULARIES["age_band"]}
     assert columns.numeric == {"likes_and_reactions", "age_midpoint_years", "amount"}
     assert columns.flags == {"is_weekend_heavy"}
-    assert columns.other == {"user_id", "top_interests"}
+    assert columns.other == {"user_id", "top_interests", "exported_on"}
     assert columns.interests == INTERESTS
-    without_list = ProfileColumns.from_types({"user_id": "VARCHAR"}, VOCABULARIES, INTERESTS)
+    without_list = ProfileColumns.from_kinds({"user_id": "text"}, VOCABULARIES, INTERESTS)
     with pytest.raises(ConditionError, match="no 'interests' list column"):
         compile_condition({"interest": "Gaming"}, without_list)
 
@@ -347,37 +341,46 @@ def test_a_missing_file_is_named(tmp_path):
         load_rule_segments(tmp_path / "nowhere.yml", COLUMNS)
 
 
-def test_membership_query_lists_each_users_segment_positions():
+def matched_positions(users: pd.DataFrame, segments) -> dict[str, list[int]]:
+    """Each user's rule_segment_positions as int_user_rule_segments_matched computes them on
+    DuckDB: the SQL of macro duckdb__list_positions_where over the compiled conditions."""
+    positions = render_macro(
+        "engine/list_positions_where.sql",
+        "duckdb__list_positions_where",
+        [segment.position for segment in segments],
+        [segment.condition_sql for segment in segments],
+    )
+    with duckdb.connect() as connection:
+        connection.register("users", users)
+        return dict(connection.sql(f"select user_id, {positions} from users").fetchall())
+
+
+def test_each_user_gets_the_positions_of_the_segments_whose_condition_holds():
     segments = compile_rule_segments(
         [
             entry("Gamers", {"interest": "Gaming"}),
             entry("Nobody", {"column": "interest_count", "gt": 99}),
+            entry("Young or unknown age", {"not": {"column": "age_band", "in": ["25-34", "65+"]}}),
         ],
         COLUMNS,
         "rules.yml",
     )
-    sql = membership_query("users", [(s.position, s.condition_sql) for s in segments])
-    with duckdb.connect() as connection:
-        connection.register("users", USERS)
-        matched = connection.sql(sql)
-        assert matched.columns == [*USERS.columns, "rule_segment_positions"]
-        rows = dict(matched.select("user_id", "rule_segment_positions").fetchall())
-    # Every user has a row; "Nobody" (position 2) matches no one.
-    assert rows == {user_id: [1] if user_id in {"a", "c", "d"} else [] for user_id in USERS.user_id}
+    # Every user has a list; "Nobody" (position 2) matches no one; user e's null age and null
+    # interests make "Gamers" false and "not 25-34 or 65+" true.
+    assert matched_positions(USERS, segments) == {
+        "a": [1, 3],
+        "b": [],
+        "c": [1],
+        "d": [1],
+        "e": [3],
+    }
 
 
-def test_membership_query_without_segments_gives_empty_lists():
-    with duckdb.connect() as connection:
-        connection.register("users", USERS)
-        rows = (
-            connection.sql(membership_query("users", []))
-            .select("user_id", "rule_segment_positions")
-            .fetchall()
-        )
-    assert sorted(rows) == [(user_id, []) for user_id in sorted(USERS.user_id)]
+def test_without_segments_every_user_gets_an_empty_list():
+    assert matched_positions(USERS, []) == {user_id: [] for user_id in USERS.user_id}
 
 
-def test_the_dbt_glue_defines_and_matches_in_duckdb(tmp_path, monkeypatch):
+def test_the_dbt_glue_defines_from_the_profiles_columns(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a relative rule_segments_path is taken from where dbt runs
     (tmp_path / "segments").mkdir()
     (tmp_path / "segments" / "rules.yml").write_text(
@@ -396,18 +399,29 @@ def test_the_dbt_glue_defines_and_matches_in_duckdb(tmp_path, monkeypatch):
         profiles = connection.sql(
             "select user_id, age_band, gender, weekly_hours_online, interests from users_frame"
         )
-        definitions = define_rule_segments(profiles, "segments/rules.yml")
-        assert definitions["rule_segment_id"].tolist() == ["gamers", "young"]
-        assert definitions["rule_segment_position"].tolist() == [1, 2]
-        connection.register("definitions", definitions)
-        matched = match_rule_segments(profiles, connection.table("definitions"))
-        assert isinstance(matched, duckdb.DuckDBPyRelation)
-        assert dict(matched.select("user_id", "rule_segment_positions").fetchall()) == {
-            user_id: [1, 2] if user_id == "a" else [1] if user_id in {"c", "d"} else []
-            for user_id in USERS.user_id
-        }
-        with pytest.raises(RuleSegmentError, match=r"^segments/missing\.yml \(var rule_"):
-            define_rule_segments(profiles, "segments/missing.yml")
+        kinds = column_kinds(profiles)
+    definitions = define_rule_segments(kinds, "segments/rules.yml")
+    assert definitions["rule_segment_id"].tolist() == ["gamers", "young"]
+    assert definitions["rule_segment_position"].tolist() == [1, 2]
+    segments = compile_rule_segments(
+        [
+            entry("Gamers", {"interest": "Gaming"}),
+            entry("Young", {"column": "age_band", "in": ["18-24"]}),
+        ],
+        ProfileColumns.from_kinds(kinds, VOCABULARIES, INTERESTS),
+        "rules.yml",
+    )
+    assert definitions["condition_sql"].tolist() == [s.condition_sql for s in segments]
+    assert matched_positions(USERS, segments) == {
+        user_id: [1, 2] if user_id == "a" else [1] if user_id in {"c", "d"} else []
+        for user_id in USERS.user_id
+    }
+    # A profile without the column a definition names is refused.
+    no_age = {name: kind for name, kind in kinds.items() if name != "age_band"}
+    with pytest.raises(RuleSegmentError, match="unknown column 'age_band'"):
+        define_rule_segments(no_age, "segments/rules.yml")
+    with pytest.raises(RuleSegmentError, match=r"^segments/missing\.yml \(var rule_"):
+        define_rule_segments(kinds, "segments/missing.yml")
 
 
 def test_default_definitions_cover_the_brief():

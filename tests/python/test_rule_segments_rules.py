@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 import segmentation
+from segmentation.adapters import type_kind
 from segmentation.rule_segments import (
     ConditionError,
     ProfileColumns,
@@ -29,7 +30,6 @@ from segmentation.rule_segments import (
     compile_rule_segments,
     definitions_frame,
     load_rule_segments,
-    match_rule_segments,
     parse_definitions,
 )
 from segmentation.schema import INTERESTS
@@ -277,12 +277,10 @@ def test_a_column_name_with_quotes_is_still_one_identifier():
 
 
 def test_only_the_column_named_interests_holds_interests():
-    columns = ProfileColumns.from_types(
-        {"user_id": "VARCHAR", "tags": "VARCHAR[]"}, {}, ("Gaming",)
-    )
+    columns = ProfileColumns.from_kinds({"user_id": "text", "tags": "list"}, {}, ("Gaming",))
     assert columns.other == {"user_id", "tags"}
     assert columns.interests == ()
-    both = ProfileColumns.from_types({"tags": "VARCHAR[]", "interests": "VARCHAR[]"}, {}, ("G",))
+    both = ProfileColumns.from_kinds({"tags": "list", "interests": "list"}, {}, ("G",))
     assert both.interests == ("G",) and both.other == {"tags"}
 
 
@@ -394,19 +392,28 @@ def test_problems_in_a_file_are_prefixed_with_the_file_and_var(tmp_path):
     assert str(raised.value).startswith(f"{path} (var rule_segments_path): expected a top-level")
 
 
-def test_matching_works_without_duckdbs_replacement_scans():
-    # The relation is queried under the name its SQL uses, not found by Python variable name.
-    segments = compile_rule_segments(
-        [entry("New"), entry("Gamers", {"interest": "Gaming"})], COLUMNS, "rules.yml"
-    )
-    with duckdb.connect() as connection:
-        connection.execute("set python_enable_replacements = false")
-        connection.register("users_frame", USERS)
-        connection.register("definitions_frame", definitions_frame(segments))
-        matched = match_rule_segments(
-            connection.sql("select * from users_frame"),
-            # Given in reverse: each user's list still follows the file order.
-            connection.sql("select * from definitions_frame order by rule_segment_position desc"),
-        )
-        positions = dict(matched.select("user_id", "rule_segment_positions").fetchall())
-    assert positions == {"a": [1, 2], "b": [2], "c": [], "d": [1]}
+@pytest.mark.parametrize(
+    ("type_name", "kind"),
+    [
+        # DuckDB's names
+        ("VARCHAR", "text"),
+        ("BIGINT", "number"),
+        ("DECIMAL(18,3)", "number"),
+        ("DOUBLE", "number"),
+        ("BOOLEAN", "boolean"),
+        ("VARCHAR[]", "list"),
+        ("DATE", "other"),
+        # Spark's names
+        ("string", "text"),
+        ("int", "number"),
+        ("bigint", "number"),
+        ("decimal(18,3)", "number"),
+        ("double", "number"),
+        ("boolean", "boolean"),
+        ("array<string>", "list"),
+        ("timestamp", "other"),
+        ("struct<a:int>", "other"),
+    ],
+)
+def test_a_columns_kind_is_read_from_either_engines_type_name(type_name, kind):
+    assert type_kind(type_name) == kind

@@ -3,6 +3,7 @@
 See segmentation.rule_segments; a problem in any definition fails this model naming the segment.
 """
 
+from segmentation.adapters import column_kinds
 from segmentation.catalogue import Catalogue
 from segmentation.rule_segments import define_rule_segments
 from segmentation.settings import ProfileSettings
@@ -14,5 +15,7 @@ def model(dbt, session):
     catalogue = Catalogue.from_vars(dbt.config.get("catalogue"))
     settings = ProfileSettings.from_vars(dbt.config.get("settings"), catalogue)
     return define_rule_segments(
-        dbt.ref("int_user_profiles_assembled"), settings.rule_segments_path, catalogue
+        column_kinds(dbt.ref("int_user_profiles_assembled")),
+        settings.rule_segments_path,
+        catalogue,
     )
