@@ -22,13 +22,8 @@
         {{ return('') }}
     {% endif %}
     {% set relation = build_log_relation() %}
-    {% set settings = campaign_settings() %}
-    {% set publishing = {
-        'published_dir': settings['published_dir'],
-        'audiences_dir': settings['audiences_dir'],
-        'published_versions_to_keep': settings['published_versions_to_keep'],
-        'min_segment_size': settings['min_segment_size'],
-    } %}
+    {#- The whole campaigns area, which publishing checks again with CampaignSettings. -#}
+    {% set publishing = campaign_settings() %}
     {% do run_query(
         "create table if not exists " ~ relation ~ " ("
         ~ " invocation_id " ~ dbt.type_string() ~ ","

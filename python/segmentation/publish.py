@@ -56,6 +56,7 @@ import duckdb
 
 from segmentation.outputs import OutputFolderError, OwnedFolder, claim, read_state
 from segmentation.preflight import lock_message
+from segmentation.settings import CampaignSettings, SettingsError
 from segmentation.summary import database_path
 
 SERVING_DATABASE = "serving.duckdb"
@@ -121,34 +122,39 @@ class PublishRefused(Exception):
 
 @dataclass(frozen=True)
 class PublishSettings:
+    """What publishing reads of the campaign settings (CampaignSettings)."""
+
     directory: Path
-    versions_to_keep: int = 3
-    min_segment_size: int = 10
+    versions_to_keep: int
+    min_segment_size: int
     audiences_dir: Path | None = None
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> PublishSettings:
-        """From the build's settings (vars published_dir, audiences_dir,
-        published_versions_to_keep, min_segment_size)."""
-        directory = str(config.get("published_dir") or "").strip()
-        if not directory:
-            raise PublishSettingError("published_dir must be a folder path")
-        audiences = str(config.get("audiences_dir") or "").strip()
-        keep = _whole_number(
-            config.get("published_versions_to_keep", 3), "published_versions_to_keep"
-        )
-        floor = _whole_number(config.get("min_segment_size", 10), "min_segment_size")
-        return cls(Path(directory), keep, floor, Path(audiences) if audiences else None)
 
-
-def _whole_number(value: Any, name: str) -> int:
+def settings_from_build(
+    recorded: Mapping[str, Any],
+    published_dir: Path | None = None,
+    audiences_dir: Path | None = None,
+) -> PublishSettings:
+    """The publishing settings of a build: the campaign settings its build log recorded (var
+    values, folders resolved), checked as the build checked them, with the command line's
+    folders instead of the recorded ones where given."""
+    variables = dict(recorded)
+    if published_dir is not None:
+        variables["published_dir"] = str(published_dir)
+    if audiences_dir is not None:
+        variables["audiences_dir"] = str(audiences_dir)
     try:
-        number = int(str(value))
-    except ValueError:
-        raise PublishSettingError(f"{name} must be a whole number >= 1, got {value!r}") from None
-    if number < 1:
-        raise PublishSettingError(f"{name} must be a whole number >= 1, got {value!r}")
-    return number
+        settings = CampaignSettings.from_vars(variables)
+    except SettingsError as error:
+        raise PublishSettingError(
+            f"{error}\n(the settings the last build recorded: fix them and run `make build`)"
+        ) from None
+    return PublishSettings(
+        Path(settings.published_dir),
+        settings.published_versions_to_keep,
+        settings.min_segment_size,
+        Path(settings.audiences_dir),
+    )
 
 
 def new_run_id(invocation_id: str, now: datetime | None = None) -> str:
@@ -651,12 +657,7 @@ def publish_warehouse(
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         build = last_build(connection)
         check_publishable(build, warehouse)
-        config = dict(build.settings)
-        if published_dir is not None:
-            config["published_dir"] = str(published_dir)
-        if audiences_dir is not None:
-            config["audiences_dir"] = str(audiences_dir)
-        settings = PublishSettings.from_config(config)
+        settings = settings_from_build(build.settings, published_dir, audiences_dir)
         serving = settings.directory.expanduser().resolve() / SERVING_DATABASE
         if not force and serving.is_file():
             with duckdb.connect(str(serving), read_only=True) as reader:

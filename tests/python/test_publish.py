@@ -339,7 +339,9 @@ def test_the_same_folder_for_both_settings_is_refused(tmp_path, capsys):
     folder = tmp_path / "out"
     warehouse = fake_warehouse(tmp_path / "w.duckdb", 1, folder, folder)
     assert main(["--db", str(warehouse)]) == 1
-    assert "is this project's published folder, not a audiences folder" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "audiences_dir and published_dir must be different folders" in error
+    assert not folder.exists()
 
 
 # --- Through dbt ---

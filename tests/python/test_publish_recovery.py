@@ -470,10 +470,10 @@ def test_the_new_version_is_kept_even_when_its_name_sorts_first(tmp_path, monkey
 
 
 def test_a_run_id_and_an_audiences_folder_are_required(tmp_path):
-    settings = publish_module.PublishSettings(tmp_path / "p", audiences_dir=tmp_path / "a")
+    settings = publish_module.PublishSettings(tmp_path / "p", 3, 10, tmp_path / "a")
     with pytest.raises(publish_module.PublishSettingError, match="not a run id: 'latest'"):
         publish_module.publish({}, None, [], settings, "latest", "i")
-    settings = publish_module.PublishSettings(tmp_path / "p")
+    settings = publish_module.PublishSettings(tmp_path / "p", 3, 10)
     with pytest.raises(publish_module.PublishSettingError) as refused:
         publish_module.publish({}, None, [], settings, "20250101T000000000000Z-00000000", "i")
     assert str(refused.value) == "audiences_dir must be a folder path"

@@ -28,6 +28,7 @@ from segmentation.publish import (
     quote_identifier,
     quote_literal,
     served_run_id,
+    settings_from_build,
 )
 from warehouses import audience_state, fake_warehouse, generation_of
 from warehouses import served_run_id as reader_sees
@@ -36,40 +37,47 @@ from warehouses import served_run_id as reader_sees
 # min_segment_size 10) ---
 
 
-def test_settings_and_their_defaults():
-    settings = PublishSettings.from_config({"published_dir": " out/published "})
-    assert settings.directory == Path("out/published")
-    assert (settings.versions_to_keep, settings.min_segment_size) == (3, 10)
-    assert settings.audiences_dir is None
-    given = PublishSettings.from_config(
-        {
-            "published_dir": "p",
-            "audiences_dir": "a",
-            "published_versions_to_keep": "5",
-            "min_segment_size": 7,
-        }
+RECORDED = {  # a valid campaigns area as a build log records it (folders resolved)
+    "min_segment_size": 10,
+    "audience_min_confidence": 0,
+    "interest_min_users": 10,
+    "interest_min_share_of_segment": 0.05,
+    "schedule_index_margin": 5,
+    "histogram_bins": 20,
+    "published_versions_to_keep": 3,
+    "audiences_dir": "build/audiences",
+    "published_dir": "build/published",
+}
+
+
+def test_publishing_reads_the_settings_the_build_recorded():
+    settings = settings_from_build(RECORDED)
+    assert settings == PublishSettings(Path("build/published"), 3, 10, Path("build/audiences"))
+    given = settings_from_build(
+        {**RECORDED, "published_versions_to_keep": 5, "min_segment_size": 7}, Path("p"), Path("a")
     )
     assert given == PublishSettings(Path("p"), 5, 7, Path("a"))
 
 
 @pytest.mark.parametrize(
-    ("config", "var"),
+    ("change", "says"),
     [
-        ({}, "published_dir"),
-        ({"published_dir": "  "}, "published_dir"),
-        ({"published_dir": "p", "published_versions_to_keep": 0}, "published_versions_to_keep"),
-        ({"published_dir": "p", "published_versions_to_keep": "two"}, "published_versions_to_keep"),
-        ({"published_dir": "p", "min_segment_size": "1.5"}, "min_segment_size"),
-        ({"published_dir": "p", "min_segment_size": -1}, "min_segment_size"),
+        ({"published_versions_to_keep": 0}, "published_versions_to_keep must be a whole number"),
+        ({"published_versions_to_keep": "two"}, "published_versions_to_keep must be a whole"),
+        ({"min_segment_size": 1.5}, "min_segment_size must be a whole number >= 1, got '1.5'"),
+        ({"min_segment_size": -1}, "min_segment_size must be a whole number >= 1, got '-1'"),
+        ({"min_segment_size": None}, "var min_segment_size is not set"),
+        ({"published_dir": "build/audiences"}, "audiences_dir and published_dir"),
     ],
 )
-def test_a_setting_that_cannot_be_used_is_named(config, var):
+def test_a_recorded_setting_that_cannot_be_used_is_named(change, says):
+    recorded = {name: value for name, value in {**RECORDED, **change}.items() if value is not None}
     with pytest.raises(PublishSettingError) as refused:
-        PublishSettings.from_config(config)
+        settings_from_build(recorded)
     message = str(refused.value)
-    assert message.startswith(f"{var} must be ")
-    if var != "published_dir":
-        assert message.endswith(f"a whole number >= 1, got {config[var]!r}")
+    assert message.startswith("Invalid campaigns settings (dbt vars):")
+    assert says in message
+    assert message.endswith("fix them and run `make build`)")
 
 
 # --- What a refusal says ---

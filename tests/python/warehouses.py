@@ -9,8 +9,10 @@ from pathlib import Path
 
 import duckdb
 
+from segmentation.catalogue import project_vars
 from segmentation.outputs import LOCK, MARKER, read_state
 from segmentation.publish import SERVING_DATABASE, main
+from segmentation.settings import project_rules
 
 #: Segment ids and sizes per generation. Segment 2 is below the default privacy floor (10).
 SEGMENTS = {
@@ -48,7 +50,14 @@ def fake_warehouse(
         if n >= min_segment_size
         for i in range(n)
     )
+    # The campaigns area as a build records it: the project's vars, with these folders and sizes.
+    rules = project_rules()
     settings = {
+        **{
+            name: value
+            for name, value in project_vars().items()
+            if name in rules and rules[name]["area"] == "campaigns"
+        },
         "published_dir": str(published_dir),
         "audiences_dir": str(audiences_dir),
         "published_versions_to_keep": keep,
