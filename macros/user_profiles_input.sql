@@ -73,7 +73,8 @@
    so on DuckDB the position is its stored row id: the pass keeps every core busy (from Parquet
    or the seed), where `row_number() over ()` while reading runs it on one thread.
    preserve_insertion_order must be on (profiles.yml; check_settings refuses a run without it).
-   Select it from the table itself, not a view or CTE over it. #}
+   The default, `row_number() over ()`, relies on the engine keeping the table's order. Select
+   it from the table itself, not a view or CTE over it. #}
 {% macro input_row_number() %}
     {{ return(adapter.dispatch('input_row_number', 'segmentation')()) }}
 {% endmacro %}

@@ -56,8 +56,9 @@ def run_dbt(
     project_dir: Path = PROJECT_DIR,
 ) -> DbtResult:
     """`dbt <command>` on this project (or a copy of it), into a warehouse and target dir under
-    `workdir`. `env` adds environment variables; SEGMENTATION_USER_PROFILES_PATH is taken from
-    it only, never from the environment pytest runs in."""
+    `workdir`. `command` may be two words (`docs generate`). `env` adds environment variables;
+    SEGMENTATION_USER_PROFILES_PATH is taken from it only, never from the environment pytest
+    runs in."""
     workdir.mkdir(parents=True, exist_ok=True)
     database = database or workdir / "warehouse.duckdb"
     inherited = {
@@ -75,7 +76,7 @@ def run_dbt(
     }
     args = [
         str(Path(sys.executable).with_name("dbt")),
-        command,
+        *command.split(),
         "--project-dir",
         str(project_dir),
         "--target-path",
