@@ -163,6 +163,10 @@
     (cast(hash({{ column }} || '#' || '{{ var('random_seed') | int }}') as double) / 18446744073709551616.0)
 {%- endmacro %}
 
+{% macro spark__seeded_share_hash(column) %}
+    {{ md5_share(column, var('random_seed')) }}
+{%- endmacro %}
+
 
 {# The columns profile_groups needs besides the profile, for a select list that has one row per
    user (before any unnest): `profile_trait_code`, every trait of profile_traits() packed into

@@ -30,6 +30,10 @@
     [{{ items | join(', ') }}]
 {%- endmacro %}
 
+{% macro spark__list_literal(items) %}
+    array({{ items | join(', ') }})
+{%- endmacro %}
+
 
 {# The element at 1-based `position` of a list; null past its end. #}
 {% macro list_element(list, position) %}
@@ -42,6 +46,11 @@
 
 {% macro duckdb__list_element(list, position) %}
     {{ list }}[{{ position }}]
+{%- endmacro %}
+
+{#- Spark's [] is 0-based, and element_at stops the query past the end (ANSI mode). -#}
+{% macro spark__list_element(list, position) %}
+    try_element_at({{ list }}, {{ position }})
 {%- endmacro %}
 
 
@@ -58,6 +67,10 @@
     {{ list }}[{{ position }}:]
 {%- endmacro %}
 
+{% macro spark__list_tail(list, position) %}
+    slice({{ list }}, {{ position }}, greatest(cardinality({{ list }}) - ({{ position }}) + 1, 0))
+{%- endmacro %}
+
 
 {# The whole numbers from `start` up to, not including, `stop`, as a list. #}
 {% macro integer_range(start, stop) %}
@@ -70,6 +83,15 @@
 
 {% macro duckdb__integer_range(start, stop) %}
     range({{ start }}, {{ stop }})
+{%- endmacro %}
+
+{#- sequence() includes its stop and counts down when stop < start: an empty range is
+    filtered out of a one-element one. -#}
+{% macro spark__integer_range(start, stop) %}
+    filter(
+        sequence({{ start }}, greatest({{ start }}, ({{ stop }}) - 1)),
+        range_value -> range_value < {{ stop }}
+    )
 {%- endmacro %}
 
 
@@ -86,6 +108,10 @@
     list_append({{ list }}, {{ value }})
 {%- endmacro %}
 
+{% macro spark__list_append(list, value) %}
+    concat({{ list }}, array({{ value }}))
+{%- endmacro %}
+
 
 {# The elements of a text list joined into one text with `separator` between them. #}
 {% macro list_join(list, separator) %}
@@ -98,6 +124,10 @@
 
 {% macro duckdb__list_join(list, separator) %}
     array_to_string({{ list }}, {{ separator }})
+{%- endmacro %}
+
+{% macro spark__list_join(list, separator) %}
+    array_join({{ list }}, {{ separator }})
 {%- endmacro %}
 
 
@@ -115,6 +145,10 @@
     unnest({{ list }})
 {%- endmacro %}
 
+{% macro spark__unnest_list(list) %}
+    explode({{ list }})
+{%- endmacro %}
+
 
 {# The elements of `list` at the 1-based positions of the whole-number list `positions`, in
    the order of `positions`. #}
@@ -130,6 +164,10 @@
     list_transform({{ positions }}, lambda position: {{ list }}[position])
 {%- endmacro %}
 
+{% macro spark__list_elements_at(list, positions) %}
+    transform({{ positions }}, position -> try_element_at({{ list }}, position))
+{%- endmacro %}
+
 
 {# The number of distinct non-null elements of a list. #}
 {% macro list_distinct_count(list) %}
@@ -142,4 +180,8 @@
 
 {% macro duckdb__list_distinct_count(list) %}
     list_unique({{ list }})
+{%- endmacro %}
+
+{% macro spark__list_distinct_count(list) %}
+    cardinality(array_compact(array_distinct({{ list }})))
 {%- endmacro %}
