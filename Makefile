@@ -73,6 +73,9 @@ $(SPARK_STAMP): requirements-spark.txt pyproject.toml
 	$(PYTHON) -m venv $(SPARK_VENV)
 	$(SPARK_BIN)/pip install --quiet --disable-pip-version-check -r requirements-spark.txt
 	$(SPARK_BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	# Python models on local Spark: the in-process submission helper (segmentation.local_spark)
+	echo 'import segmentation.local_spark; segmentation.local_spark.install()' \
+		> "$$($(SPARK_BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/segmentation_local_spark.pth"
 	touch $@
 
 ## spark-build: `dbt build --target spark` on the embedded demo seed, on local Spark (the

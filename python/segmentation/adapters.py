@@ -8,18 +8,22 @@ DataFrame instead of a DuckDB relation) is swapped in there.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import logging
 import platform
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from segmentation import identity, quality
+from segmentation import identity, quality, rule_segments
 from segmentation.catalogue import Catalogue
+from segmentation.catalogue import load as load_catalogue
 from segmentation.clustering import (
     CENTROID_DTYPES,
     SegmentationSettingError,
@@ -71,11 +75,21 @@ HISTORY_DTYPES: dict[str, str] = {
 # --- the engine seam: the only code that reads a relation ------------------------------------
 
 
+def is_spark(value: Any) -> bool:
+    """Whether a relation or session is Spark's (dbt-spark, Databricks) rather than DuckDB's."""
+    return type(value).__module__.startswith("pyspark.")
+
+
 def read_frame(relation: Any, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """A dbt relation (here a DuckDB relation) as a pandas DataFrame, all its columns or the
-    named ones, rows in the relation's order. Every Python model reads its inputs through this
-    function, so porting them to another engine changes this function only (e.g.
-    ``relation.select(*columns).toPandas()`` on Spark)."""
+    """A dbt relation as a pandas DataFrame, all its columns or the named ones, rows in the
+    relation's order: a DuckDB relation's own, a Spark DataFrame's (which a table does not
+    keep) by ``source_row_number`` where it has one. Every Python model reads its inputs
+    through this function, so porting them to another engine changes this function only."""
+    if is_spark(relation):
+        if "source_row_number" in relation.columns:
+            relation = relation.orderBy("source_row_number")
+        selected = relation.select(*columns) if columns is not None else relation
+        return selected.toPandas()
     selected = relation.select(*columns) if columns is not None else relation
     return selected.df()
 
@@ -83,13 +97,66 @@ def read_frame(relation: Any, columns: Sequence[str] | None = None) -> pd.DataFr
 def previous_relation(session: Any, this: Any, columns: Sequence[str] | None = None) -> Any:
     """The model's own table from the build before (``dbt.this``), or None when there is none
     yet: a query of the warehouse, so it is engine-specific and lives beside read_frame."""
-    import duckdb
+    if is_spark(session):
+        from pyspark.errors import AnalysisException as missing_table
+    else:
+        from duckdb import Error as missing_table
 
     selected = ", ".join(columns) if columns else "*"
     try:
         return session.sql(f"select {selected} from {this}")
-    except duckdb.Error:
+    except missing_table:
         return None
+
+
+# Spark's type names as DuckDB's, the names segmentation.rule_segments classifies columns by.
+SPARK_TYPE_NAMES = {
+    "string": "VARCHAR",
+    "boolean": "BOOLEAN",
+    "tinyint": "TINYINT",
+    "smallint": "SMALLINT",
+    "int": "INTEGER",
+    "bigint": "BIGINT",
+    "float": "FLOAT",
+    "double": "DOUBLE",
+    "array<string>": "VARCHAR[]",
+}
+
+
+def column_types(relation: Any) -> dict[str, str]:
+    """A relation's column names and their types, as DuckDB names them (a Spark decimal(p,s)
+    is DECIMAL(p,s), a type with no DuckDB name here keeps Spark's)."""
+    if is_spark(relation):
+        return {name: SPARK_TYPE_NAMES.get(kind, kind.upper()) for name, kind in relation.dtypes}
+    return dict(zip(relation.columns, (str(kind) for kind in relation.types), strict=True))
+
+
+def define_rule_segments(
+    profiles: Any, rule_segments_path: str, catalogue: Catalogue | None = None
+) -> pd.DataFrame:
+    """int_rule_segments_defined on any engine: segmentation.rule_segments.define_rule_segments,
+    with the conditions compiled to Spark SQL for a Spark relation."""
+    if not is_spark(profiles):
+        return rule_segments.define_rule_segments(profiles, rule_segments_path, catalogue)
+    catalogue = catalogue or load_catalogue()
+    columns = rule_segments.ProfileColumns.from_types(
+        column_types(profiles), dict(catalogue.vocabularies), catalogue.interests
+    )
+    columns = replace(columns, dialect="spark")
+    return rule_segments.definitions_frame(
+        rule_segments.load_rule_segments(rule_segments_path, columns)
+    )
+
+
+def match_rule_segments(profiles: Any, definitions: Any) -> Any:
+    """int_user_rule_segments_matched on any engine: each user's segment positions, computed by
+    the engine (segmentation.rule_segments.match_rule_segments on DuckDB)."""
+    if not is_spark(profiles):
+        return rule_segments.match_rule_segments(profiles, definitions)
+    pairs = read_frame(definitions, ["rule_segment_position", "condition_sql"])
+    pairs = pairs.sort_values("rule_segment_position").itertuples(index=False)
+    positions = rule_segments.spark_positions_expression(pairs)
+    return profiles.selectExpr("*", f"{positions} as rule_segment_positions")
 
 
 def as_matrix(relation, columns: list[str]) -> np.ndarray:
@@ -110,18 +177,21 @@ def empty_history() -> pd.DataFrame:
 
 
 def library_versions() -> dict[str, str]:
-    import duckdb
     import scipy
     import sklearn
 
-    return {
+    versions = {
         "python": platform.python_version(),
-        "duckdb": duckdb.__version__,
         "numpy": np.__version__,
         "pandas": pd.__version__,
         "scikit-learn": sklearn.__version__,
         "scipy": scipy.__version__,
     }
+    # The engine's: each virtualenv has one of them (.venv DuckDB, .venv-spark pyspark).
+    for engine in ("duckdb", "pyspark"):
+        with contextlib.suppress(ImportError):
+            versions[engine] = importlib.import_module(engine).__version__
+    return versions
 
 
 def stored_model(history: pd.DataFrame) -> tuple[pd.DataFrame, SegmentModel | None]:

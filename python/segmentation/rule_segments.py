@@ -36,8 +36,9 @@ each prefixed with the segment's name and where in its condition it is.
 Semantics: a comparison on a missing value (null) is false, so ``{not: c}`` holds exactly where
 ``c`` does not; every compiled condition is true or false, never null.
 
-Compiled SQL is DuckDB's (``list_contains`` for interests); the only inputs that reach it are
-validated column names (quoted) and vocabulary values or numbers (as literals).
+Compiled SQL is DuckDB's (``list_contains`` for interests), or Spark's with
+``ProfileColumns.dialect``; the only inputs that reach it are validated column names (quoted)
+and vocabulary values or numbers (as literals).
 """
 
 from __future__ import annotations
@@ -105,6 +106,9 @@ class ProfileColumns:
     flags: frozenset[str]
     interests: tuple[str, ...]
     other: frozenset[str] = frozenset()
+    # The SQL the conditions are compiled to: duckdb (also ANSI SQL but for list_contains) or
+    # spark (identifiers in backticks, array_contains).
+    dialect: str = "duckdb"
 
     @classmethod
     def from_types(
@@ -145,6 +149,12 @@ class ProfileColumns:
     @property
     def usable(self) -> list[str]:
         return sorted([*self.categorical, *self.numeric])
+
+    def quote(self, name: str) -> str:
+        """A column name as an identifier of the dialect."""
+        if self.dialect == "spark":
+            return "`" + name.replace("`", "``") + "`"
+        return quote_identifier(name)
 
 
 @dataclass(frozen=True)
@@ -210,7 +220,7 @@ def _compile_flag(name: Any, columns: ProfileColumns, where: str) -> str:
         raise ConditionError(
             where, f"unknown flag {name!r}{_suggest(name, columns.flags, 'flags')}"
         )
-    return f"coalesce({quote_identifier(name)}, false)"
+    return f"coalesce({columns.quote(name)}, false)"
 
 
 def _compile_interest(interest: Any, columns: ProfileColumns, where: str) -> str:
@@ -222,8 +232,9 @@ def _compile_interest(interest: Any, columns: ProfileColumns, where: str) -> str
             where,
             f"unknown interest {interest!r}{_suggest(interest, columns.interests, 'interests')}",
         )
+    contains = "array_contains" if columns.dialect == "spark" else "list_contains"
     return (
-        f"coalesce(list_contains({quote_identifier(INTERESTS_COLUMN)}, "
+        f"coalesce({contains}({columns.quote(INTERESTS_COLUMN)}, "
         f"{quote_literal(canonical)}), false)"
     )
 
@@ -251,7 +262,7 @@ def _compile_column(condition: Mapping, columns: ProfileColumns, where: str) -> 
         raise ConditionError(
             where, f"column '{name}' needs an operator ({', '.join(NUMERIC_OPERATORS)} or in)"
         )
-    column = quote_identifier(name)
+    column = columns.quote(name)
     if name in columns.categorical:
         return _compile_categorical(name, column, condition, operators, columns, where)
     return _compile_numeric(name, column, condition, operators, where)
@@ -503,6 +514,18 @@ def membership_query(table: str, segments: Iterable[tuple[int, str]]) -> str:
         conditions = ", ".join(f"coalesce({condition_sql}, false)" for _, condition_sql in segments)
         positions = f"cast(list_where([{numbers}], [{conditions}]) as integer[])"
     return f"select {table}.*, {positions} as rule_segment_positions from {table}"
+
+
+def spark_positions_expression(segments: Iterable[tuple[int, str]]) -> str:
+    """membership_query's ``rule_segment_positions`` in Spark SQL, over one row per user: the
+    positions whose condition holds, in file order (an empty list when none does)."""
+    cases = [
+        f"case when coalesce({condition_sql}, false) then {int(position)} end"
+        for position, condition_sql in segments
+    ]
+    if not cases:
+        return "cast(array() as array<int>)"
+    return f"cast(array_compact(array({', '.join(cases)})) as array<int>)"
 
 
 # --- dbt glue (the Python models call these) -----------------------------------------------------

@@ -3,8 +3,8 @@
 See segmentation.rule_segments; a problem in any definition fails this model naming the segment.
 """
 
+from segmentation.adapters import define_rule_segments
 from segmentation.catalogue import Catalogue
-from segmentation.rule_segments import define_rule_segments
 from segmentation.settings import ProfileSettings
 
 

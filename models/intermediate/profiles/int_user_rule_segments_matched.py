@@ -1,10 +1,11 @@
-"""Every (user, rule segment) pair whose condition holds, computed in DuckDB.
+"""Every (user, rule segment) pair whose condition holds, computed by the engine.
 
 See segmentation.rule_segments.match_rule_segments: the compiled conditions run as one SQL
-query over the profiles, and the result is returned as a DuckDB relation, never as pandas.
+query over the profiles, and the result is returned as the engine's relation (DuckDB's, or a
+Spark DataFrame: segmentation.adapters), never as pandas.
 """
 
-from segmentation.rule_segments import match_rule_segments
+from segmentation.adapters import match_rule_segments
 
 
 def model(dbt, session):
