@@ -16,6 +16,11 @@
     len({{ list }})
 {%- endmacro %}
 
+{#- A bigint, as DuckDB's len() (Spark's cardinality is an int). -#}
+{% macro spark__list_length(list) %}
+    cast(cardinality({{ list }}) as bigint)
+{%- endmacro %}
+
 
 {# A list of the SQL expressions `items` (a Jinja list), in order. #}
 {% macro list_literal(items) %}
@@ -48,9 +53,10 @@
     {{ list }}[{{ position }}]
 {%- endmacro %}
 
-{#- Spark's [] is 0-based, and element_at stops the query past the end (ANSI mode). -#}
+{#- Spark's [] is 0-based, and element_at stops the query past the end (ANSI mode); its
+    position is an int. -#}
 {% macro spark__list_element(list, position) %}
-    try_element_at({{ list }}, {{ position }})
+    try_element_at({{ list }}, cast({{ position }} as int))
 {%- endmacro %}
 
 
