@@ -1,14 +1,13 @@
 """The Spark side of the engine seams, without Spark: conditions compiled to Spark SQL, the local
 submission helper's registration, read_frame on a Spark DataFrame, and a Spark implementation
-(or portable SQL) for every dispatched macro. The build itself runs on local Spark with
-`make spark-build`."""
+(or portable SQL) for every dispatched macro. The build itself, which runs the helper, runs on
+local Spark with `make spark-build`."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 import pandas as pd
-import pytest
 
 from segmentation import adapters, local_spark
 from segmentation.rule_segments import compile_rule_segments, spark_positions_expression
@@ -70,17 +69,6 @@ def test_the_local_helper_is_the_default_of_the_session_method_only():
         "all_purpose_cluster": object,
         "local_session": local_spark.LocalSessionPythonJobHelper,
     }
-
-
-def test_the_local_helper_runs_the_code_with_spark_defined():
-    pyspark = pytest.importorskip("pyspark")
-    helper = local_spark.LocalSessionPythonJobHelper(
-        {"alias": "m"}, type("Creds", (), {"server_side_parameters": {"spark.ui.enabled": "false"}})
-    )
-    helper.submit("import builtins\nbuiltins.seen_spark = spark")
-    import builtins
-
-    assert isinstance(builtins.seen_spark, pyspark.sql.SparkSession)
 
 
 class _SparkFrame:
