@@ -114,7 +114,7 @@ format: setup
 ## clean: remove what the project wrote (dbt's target/ and logs/, the default warehouse file, and
 ## what the inventories of its output folders list); files of yours in those folders stay
 clean:
-	rm -rf target logs build/lint
+	rm -rf target logs build/lint build/spark
 	rm -f warehouse/segmentation.duckdb warehouse/segmentation.duckdb.wal
 	if [ -x $(BIN)/python ]; then $(BIN)/python -m segmentation.outputs clean build/published build/audiences build/report build/bench .mutation; fi
 	-rmdir warehouse build 2>/dev/null
