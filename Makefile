@@ -10,7 +10,7 @@ export SEGMENTATION_DUCKDB_PATH ?= $(CURDIR)/warehouse/segmentation.duckdb
 export SEGMENTATION_BUILD_DIR ?= $(CURDIR)/build
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup build publish test lint format bench report chromium clean mutation
+.PHONY: setup build publish test lint format bench report chromium clean mutation spark-setup spark-build
 
 setup: $(STAMP)
 
@@ -59,6 +59,31 @@ lint: setup
 	SEGMENTATION_DUCKDB_PATH="$(LINT_DIR)/warehouse.duckdb" $(BIN)/dbt seed --quiet --target-path "$(LINT_DIR)/target" --log-path "$(LINT_DIR)/logs"
 	SEGMENTATION_DUCKDB_PATH="$(LINT_DIR)/warehouse.duckdb" $(BIN)/sqlfluff lint models tests/dbt
 
+## spark-setup: a second virtualenv, .venv-spark, for local Apache Spark (dbt-spark's in-process
+## `session` method; requirements-spark.txt), and Java 17 from Debian where `java` is missing.
+## dbt-databricks cannot share it (it pins an older dbt-spark). Takes a few minutes once.
+SPARK_VENV := .venv-spark
+SPARK_BIN := $(SPARK_VENV)/bin
+SPARK_STAMP := $(SPARK_VENV)/.installed
+
+spark-setup: $(SPARK_STAMP)
+
+$(SPARK_STAMP): requirements-spark.txt pyproject.toml
+	@command -v java >/dev/null 2>&1 || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y openjdk-17-jre-headless; }
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_BIN)/pip install --quiet --disable-pip-version-check -r requirements-spark.txt
+	$(SPARK_BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	# Python models on local Spark: the in-process submission helper (segmentation.local_spark)
+	echo 'import segmentation.local_spark; segmentation.local_spark.install()' \
+		> "$$($(SPARK_BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/segmentation_local_spark.pth"
+	touch $@
+
+## spark-build: `dbt build --target spark` on the embedded demo seed, on local Spark (the
+## metastore and tables under $(SEGMENTATION_BUILD_DIR)/spark). Nothing is published: on Spark,
+## BI tools read the mart tables.
+spark-build: spark-setup
+	$(SPARK_BIN)/dbt build --target spark --vars '$(DBT_VARS)'
+
 ## mutation: mutation testing (mutmut) of the decision modules; MUTATE=identity,clustering for some.
 ## Slow (minutes per module), so not part of `make test`. See mutation/run_mutation.py.
 MUTATION_STAMP := $(VENV)/.installed-mutation
@@ -89,7 +114,7 @@ format: setup
 ## clean: remove what the project wrote (dbt's target/ and logs/, the default warehouse file, and
 ## what the inventories of its output folders list); files of yours in those folders stay
 clean:
-	rm -rf target logs build/lint
+	rm -rf target logs build/lint build/spark
 	rm -f warehouse/segmentation.duckdb warehouse/segmentation.duckdb.wal
 	if [ -x $(BIN)/python ]; then $(BIN)/python -m segmentation.outputs clean build/published build/audiences build/report build/bench .mutation; fi
 	-rmdir warehouse build 2>/dev/null

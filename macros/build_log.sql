@@ -7,7 +7,9 @@
    write it. #}
 
 {% macro build_log_relation() %}
-    {{ return(api.Relation.create(database=target.database, schema=target.schema, identifier='segmentation_build_log')) }}
+    {#- Spark has no database above its schemas. -#}
+    {% set database = target.database if target.database is defined else none %}
+    {{ return(api.Relation.create(database=database, schema=target.schema, identifier='segmentation_build_log')) }}
 {% endmacro %}
 
 
@@ -22,6 +24,8 @@
         {{ return('') }}
     {% endif %}
     {% set relation = build_log_relation() %}
+    {#- Before any model: on Spark the schema may not exist yet. -#}
+    {% do adapter.create_schema(relation) %}
     {#- The whole campaigns area, which publishing checks again with CampaignSettings. -#}
     {% set publishing = campaign_settings() %}
     {% do run_query(
@@ -76,16 +80,43 @@
             {% do missing.append(node.name) %}
         {% endif %}
     {% endfor %}
-    {% do run_query(
-        "update " ~ build_log_relation() ~ " set"
-        ~ " finished_at = cast(" ~ sql_string_literal(modules.datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M:%S.%f')) ~ " as " ~ dbt.type_timestamp() ~ "),"
-        ~ " status = " ~ ("'failed'" if failures or skipped else "'success'") ~ ","
-        ~ " nodes = " ~ results | length ~ ","
-        ~ " failed_nodes = " ~ failures | length ~ ","
-        ~ " skipped_nodes = " ~ skipped | length ~ ","
-        ~ " failures = " ~ sql_string_literal(failures[:20] | join('; ')) ~ ","
-        ~ " is_full_build = " ~ ('false' if missing else 'true')
-        ~ " where invocation_id = " ~ sql_string_literal(invocation_id)
-    ) %}
+    {% do run_query(complete_build_log_row(build_log_relation(), {
+        'finished_at': "cast(" ~ sql_string_literal(modules.datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M:%S.%f')) ~ " as " ~ dbt.type_timestamp() ~ ")",
+        'status': "'failed'" if failures or skipped else "'success'",
+        'nodes': results | length,
+        'failed_nodes': failures | length,
+        'skipped_nodes': skipped | length,
+        'failures': sql_string_literal(failures[:20] | join('; ')),
+        'is_full_build': 'false' if missing else 'true',
+    })) %}
     {{ return('') }}
+{% endmacro %}
+
+
+{# SQL completing this command's row of the build log with `values` (column: SQL expression). #}
+{% macro complete_build_log_row(relation, values) %}
+    {{ return(adapter.dispatch('complete_build_log_row', 'segmentation')(relation, values)) }}
+{% endmacro %}
+
+{% macro default__complete_build_log_row(relation, values) %}
+    {%- set assignments = [] -%}
+    {%- for column, value in values.items() -%}
+        {%- do assignments.append(column ~ " = " ~ value) -%}
+    {%- endfor -%}
+    {{ return("update " ~ relation ~ " set " ~ assignments | join(", ")
+        ~ " where invocation_id = " ~ sql_string_literal(invocation_id)) }}
+{% endmacro %}
+
+{% macro duckdb__complete_build_log_row(relation, values) %}
+    {{ return(default__complete_build_log_row(relation, values)) }}
+{% endmacro %}
+
+{#- A Parquet table takes no update: the completed row is added beside the 'running' one (the
+    latest row of a command is the one with finished_at). -#}
+{% macro spark__complete_build_log_row(relation, values) %}
+    {%- set kept = ['invocation_id', 'command', 'started_at', 'is_empty', 'publish_settings_json'] -%}
+    {{ return("insert into " ~ relation ~ " (" ~ (kept + values.keys() | list) | join(", ") ~ ")"
+        ~ " select " ~ (kept + values.values() | map('string') | list) | join(", ")
+        ~ " from " ~ relation
+        ~ " where invocation_id = " ~ sql_string_literal(invocation_id) ~ " and status = 'running'") }}
 {% endmacro %}

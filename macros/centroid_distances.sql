@@ -13,6 +13,14 @@
     list({{ expression }} order by {{ order_by }})
 {%- endmacro %}
 
+{#- Spark's array_agg takes no order: the values are sorted by their key as pairs. -#}
+{% macro spark__ordered_list(expression, order_by) %}
+    transform(
+        array_sort(collect_list(named_struct('sort_key', {{ order_by }}, 'value', {{ expression }}))),
+        entry -> entry.value
+    )
+{%- endmacro %}
+
 
 {# The Euclidean distance from `vector` to each vector in `centroid_vectors`, in order. #}
 {% macro distances_to_centroids(centroid_vectors, vector) %}
@@ -27,6 +35,14 @@
     list_transform({{ centroid_vectors }}, lambda centroid: list_distance(centroid, {{ vector }}))
 {%- endmacro %}
 
+{% macro spark__distances_to_centroids(centroid_vectors, vector) %}
+    transform({{ centroid_vectors }}, centroid -> sqrt(aggregate(
+        zip_with(centroid, {{ vector }}, (centroid_value, user_value) -> (centroid_value - user_value) * (centroid_value - user_value)),
+        cast(0 as double),
+        (total, term) -> total + term
+    )))
+{%- endmacro %}
+
 
 {# 0-based index of the smallest distance (the first of equals). #}
 {% macro nearest_centroid_index(distances) %}
@@ -39,6 +55,10 @@
 
 {% macro duckdb__nearest_centroid_index(distances) %}
     list_position({{ distances }}, list_min({{ distances }})) - 1
+{%- endmacro %}
+
+{% macro spark__nearest_centroid_index(distances) %}
+    array_position({{ distances }}, array_min({{ distances }})) - 1
 {%- endmacro %}
 
 
@@ -67,6 +87,14 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro spark__nearest_centroid_distance(distances, n) %}
+    {%- if n == 1 -%}
+    array_min({{ distances }})
+    {%- else -%}
+    try_element_at(array_sort({{ distances }}), {{ n }})
+    {%- endif -%}
+{%- endmacro %}
+
 
 {# Whether list column `list_column` contains `value`. #}
 {% macro list_has(list_column, value) %}
@@ -79,4 +107,8 @@
 
 {% macro duckdb__list_has(list_column, value) %}
     list_contains({{ list_column }}, {{ value }})
+{%- endmacro %}
+
+{% macro spark__list_has(list_column, value) %}
+    array_contains({{ list_column }}, {{ value }})
 {%- endmacro %}

@@ -99,8 +99,12 @@
 
 
 {# SQL dropping the temporary tables a CSV read sets its unreadable lines aside in
-   (duckdb__read_user_profiles_file), so that the next read's are the only ones in them. #}
+   (duckdb__read_user_profiles_file), so that the next read's are the only ones in them; none
+   when the input is the seed (a table, on any engine). #}
 {% macro drop_user_profiles_read_errors() %}
+    {% if not user_profiles_path() %}
+        {{ return('') }}
+    {% endif %}
     {{ return("drop table if exists temp.main.user_profiles_read_errors; "
         ~ "drop table if exists temp.main.user_profiles_read_scans") }}
 {% endmacro %}

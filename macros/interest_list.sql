@@ -10,13 +10,14 @@
     {{ engine_not_supported('interest_list') }}
 {% endmacro %}
 
+{#- array_distinct keeps each element's first occurrence, in order. -#}
 {% macro spark__interest_list(column) %}
     coalesce(
-        array_sort(array_distinct(filter(
+        array_distinct(filter(
             transform(split({{ column }}, ','), part -> {{ canonical_interest('trim(part)') }}),
             interest_name -> interest_name <> ''
-        ))),
-        array()
+        )),
+        cast(array() as array<string>)
     )
 {%- endmacro %}
 

@@ -10,3 +10,7 @@
 {% macro duckdb__median(column) %}
     median({{ column }})
 {%- endmacro %}
+
+{% macro spark__median(column) %}
+    median({{ column }})
+{%- endmacro %}

@@ -160,7 +160,11 @@
 {% endmacro %}
 
 {% macro duckdb__seeded_share_hash(column) %}
-    (cast(hash({{ column }} || '#' || '{{ var('random_seed') | int }}') as double) / 18446744073709551616.0)
+    {{ md5_share(column, var('random_seed')) }}
+{%- endmacro %}
+
+{% macro spark__seeded_share_hash(column) %}
+    {{ md5_share(column, var('random_seed')) }}
 {%- endmacro %}
 
 

@@ -7,16 +7,18 @@
    input_rows, rejected_rows, share (0 when there are no rows) and per_reason, the rejected
    rows per reason code as one text ('missing_gender: 2, unknown_age_band: 1'), most first. #}
 {% macro rejected_rows_report(relation) %}
+    {% set is_rejected = list_length('rejection_reasons') ~ " > 0" %}
     {% set totals = run_query(
-        "select count(*), count(*) filter (where len(rejection_reasons) > 0) from " ~ relation
+        "select count(*), count(case when " ~ is_rejected ~ " then 1 end) from " ~ relation
     ) %}
     {% set input_rows = totals.columns[0].values()[0] %}
     {% set rejected_rows = totals.columns[1].values()[0] %}
     {% set counts = [] %}
     {% if rejected_rows > 0 %}
         {% set per_reason = run_query(
-            "select reason, count(*) as rows from (select unnest(rejection_reasons) as reason from "
-            ~ relation ~ " where len(rejection_reasons) > 0) group by 1 order by 2 desc, 1"
+            "select reason, count(*) as reason_rows from (select " ~ unnest_list('rejection_reasons')
+            ~ " as reason from " ~ relation ~ " where " ~ is_rejected ~ ") as reasons"
+            ~ " group by 1 order by 2 desc, 1"
         ) %}
         {% for row in per_reason.rows %}
             {% do counts.append(row[0] ~ ": " ~ row[1]) %}
@@ -44,6 +46,18 @@
    relation and a command that shows them. `relation` is one in the same schema as
    stg_platform__user_profiles_rejected (the model a test is attached to). #}
 {% macro rejected_rows_location(relation) %}
+    {{ return(adapter.dispatch('rejected_rows_location', 'segmentation')(relation)) }}
+{% endmacro %}
+
+{% macro default__rejected_rows_location(relation) %}
+    {% set rejected = relation.schema ~ ".stg_platform__user_profiles_rejected" %}
+    {{ return(
+        "The rejected rows and their reasons are in relation " ~ rejected ~ ": select * from "
+        ~ rejected ~ "."
+    ) }}
+{% endmacro %}
+
+{% macro duckdb__rejected_rows_location(relation) %}
     {% set warehouse = run_query(
         "select path from duckdb_databases() where database_name = current_database()"
     ).columns[0].values()[0] %}

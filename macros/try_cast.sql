@@ -11,3 +11,8 @@
 {% macro duckdb__try_cast(expression, type) %}
     try_cast({{ expression }} as {{ type }})
 {%- endmacro %}
+
+{#- dbt-spark's safe_cast is a plain cast too, which stops the query in ANSI mode. -#}
+{% macro spark__try_cast(expression, type) %}
+    try_cast({{ expression }} as {{ type }})
+{%- endmacro %}

@@ -11,3 +11,7 @@
 {% macro duckdb__type_double() %}
     {{ return('double') }}
 {% endmacro %}
+
+{% macro spark__type_double() %}
+    {{ return('double') }}
+{% endmacro %}

@@ -17,3 +17,13 @@
         )
     ) as sweep_records ({{ alias }})
 {%- endmacro %}
+
+{% macro spark__unnest_sweep(json_column, alias) %}
+    lateral explode(
+        from_json(
+            {{ json_column }},
+            'array<struct<n_clusters: int, inertia: double, silhouette: double,
+                calinski_harabasz: double, davies_bouldin: double, is_selected: boolean>>'
+        )
+    ) as sweep_records ({{ alias }})
+{%- endmacro %}

@@ -87,6 +87,12 @@
     {{ return("rowid + 1") }}
 {% endmacro %}
 
+{#- Spark stores no row order: a table's rows are numbered by the file they are in and their
+    position in it (the order its one writing job wrote them in). -#}
+{% macro spark__input_row_number() %}
+    {{ return("row_number() over (order by _metadata.file_name, _metadata.row_index)") }}
+{% endmacro %}
+
 
 {# A setting turned into a SQL string literal: quotes doubled, so no value can end the string. #}
 {% macro sql_string_literal(value) %}

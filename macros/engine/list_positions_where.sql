@@ -21,3 +21,13 @@
     ) as integer[])
     {%- endif -%}
 {%- endmacro %}
+
+{% macro spark__list_positions_where(positions, conditions) %}
+    {%- if positions | length == 0 -%}
+    cast(array() as array<int>)
+    {%- else -%}
+    cast(array_compact(array(
+        {% for condition in conditions %}case when coalesce({{ condition }}, false) then {{ positions[loop.index0] | int }} end{{ ', ' if not loop.last }}{% endfor %}
+    )) as array<int>)
+    {%- endif -%}
+{%- endmacro %}

@@ -16,6 +16,11 @@
     len({{ list }})
 {%- endmacro %}
 
+{#- A bigint, as DuckDB's len() (Spark's cardinality is an int). -#}
+{% macro spark__list_length(list) %}
+    cast(cardinality({{ list }}) as bigint)
+{%- endmacro %}
+
 
 {# A list of the SQL expressions `items` (a Jinja list), in order. #}
 {% macro list_literal(items) %}
@@ -28,6 +33,10 @@
 
 {% macro duckdb__list_literal(items) %}
     [{{ items | join(', ') }}]
+{%- endmacro %}
+
+{% macro spark__list_literal(items) %}
+    array({{ items | join(', ') }})
 {%- endmacro %}
 
 
@@ -44,6 +53,12 @@
     {{ list }}[{{ position }}]
 {%- endmacro %}
 
+{#- Spark's [] is 0-based, and element_at stops the query past the end (ANSI mode); its
+    position is an int. -#}
+{% macro spark__list_element(list, position) %}
+    try_element_at({{ list }}, cast({{ position }} as int))
+{%- endmacro %}
+
 
 {# The elements of a list from 1-based `position` to its end. #}
 {% macro list_tail(list, position) %}
@@ -56,6 +71,10 @@
 
 {% macro duckdb__list_tail(list, position) %}
     {{ list }}[{{ position }}:]
+{%- endmacro %}
+
+{% macro spark__list_tail(list, position) %}
+    slice({{ list }}, {{ position }}, greatest(cardinality({{ list }}) - ({{ position }}) + 1, 0))
 {%- endmacro %}
 
 
@@ -72,6 +91,15 @@
     range({{ start }}, {{ stop }})
 {%- endmacro %}
 
+{#- sequence() includes its stop and counts down when stop < start: an empty range is
+    filtered out of a one-element one. -#}
+{% macro spark__integer_range(start, stop) %}
+    filter(
+        sequence({{ start }}, greatest({{ start }}, ({{ stop }}) - 1)),
+        range_value -> range_value < {{ stop }}
+    )
+{%- endmacro %}
+
 
 {# A list with `value` added at its end. #}
 {% macro list_append(list, value) %}
@@ -86,6 +114,10 @@
     list_append({{ list }}, {{ value }})
 {%- endmacro %}
 
+{% macro spark__list_append(list, value) %}
+    concat({{ list }}, array({{ value }}))
+{%- endmacro %}
+
 
 {# The elements of a text list joined into one text with `separator` between them. #}
 {% macro list_join(list, separator) %}
@@ -98,6 +130,10 @@
 
 {% macro duckdb__list_join(list, separator) %}
     array_to_string({{ list }}, {{ separator }})
+{%- endmacro %}
+
+{% macro spark__list_join(list, separator) %}
+    array_join({{ list }}, {{ separator }})
 {%- endmacro %}
 
 
@@ -115,6 +151,10 @@
     unnest({{ list }})
 {%- endmacro %}
 
+{% macro spark__unnest_list(list) %}
+    explode({{ list }})
+{%- endmacro %}
+
 
 {# The elements of `list` at the 1-based positions of the whole-number list `positions`, in
    the order of `positions`. #}
@@ -130,6 +170,10 @@
     list_transform({{ positions }}, lambda position: {{ list }}[position])
 {%- endmacro %}
 
+{% macro spark__list_elements_at(list, positions) %}
+    transform({{ positions }}, position -> try_element_at({{ list }}, position))
+{%- endmacro %}
+
 
 {# The number of distinct non-null elements of a list. #}
 {% macro list_distinct_count(list) %}
@@ -142,4 +186,8 @@
 
 {% macro duckdb__list_distinct_count(list) %}
     list_unique({{ list }})
+{%- endmacro %}
+
+{% macro spark__list_distinct_count(list) %}
+    cardinality(array_compact(array_distinct({{ list }})))
 {%- endmacro %}

@@ -8,6 +8,8 @@ DataFrame instead of a DuckDB relation) is swapped in there.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import logging
 import platform
@@ -71,11 +73,21 @@ HISTORY_DTYPES: dict[str, str] = {
 # --- the engine seam: the only code that reads a relation ------------------------------------
 
 
+def is_spark(value: Any) -> bool:
+    """Whether a relation or session is Spark's (dbt-spark, Databricks) rather than DuckDB's."""
+    return type(value).__module__.startswith("pyspark.")
+
+
 def read_frame(relation: Any, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """A dbt relation (here a DuckDB relation) as a pandas DataFrame, all its columns or the
-    named ones, rows in the relation's order. Every Python model reads its inputs through this
-    function, so porting them to another engine changes this function only (e.g.
-    ``relation.select(*columns).toPandas()`` on Spark)."""
+    """A dbt relation as a pandas DataFrame, all its columns or the named ones, rows in the
+    relation's order: a DuckDB relation's own, a Spark DataFrame's (which a table does not
+    keep) by ``source_row_number`` where it has one. Every Python model reads its inputs
+    through this function, so porting them to another engine changes this function only."""
+    if is_spark(relation):
+        if "source_row_number" in relation.columns:
+            relation = relation.orderBy("source_row_number")
+        selected = relation.select(*columns) if columns is not None else relation
+        return selected.toPandas()
     selected = relation.select(*columns) if columns is not None else relation
     return selected.df()
 
@@ -124,22 +136,31 @@ def type_kind(type_name: str) -> str:
 
 def column_kinds(relation: Any) -> dict[str, str]:
     """Each column of a relation, by name, with its kind (type_kind), in column order."""
-    if hasattr(relation, "types"):  # a DuckDB relation
-        names, types = relation.columns, relation.types
-    else:  # a Spark DataFrame
-        names, types = zip(*relation.dtypes, strict=True) if relation.dtypes else ((), ())
-    return {name: type_kind(str(kind)) for name, kind in zip(names, types, strict=True)}
+    if is_spark(relation):
+        return {name: type_kind(kind) for name, kind in relation.dtypes}
+    return {
+        name: type_kind(str(kind))
+        for name, kind in zip(relation.columns, relation.types, strict=True)
+    }
+
+
+def sql_dialect(relation: Any) -> str:
+    """The SQL the rule segments' conditions are compiled to for a relation's engine."""
+    return "spark" if is_spark(relation) else "duckdb"
 
 
 def previous_relation(session: Any, this: Any, columns: Sequence[str] | None = None) -> Any:
     """The model's own table from the build before (``dbt.this``), or None when there is none
     yet: a query of the warehouse, so it is engine-specific and lives beside read_frame."""
-    import duckdb
+    if is_spark(session):
+        from pyspark.errors import AnalysisException as missing_table
+    else:
+        from duckdb import Error as missing_table
 
     selected = ", ".join(columns) if columns else "*"
     try:
         return session.sql(f"select {selected} from {this}")
-    except duckdb.Error:
+    except missing_table:
         return None
 
 
@@ -161,18 +182,21 @@ def empty_history() -> pd.DataFrame:
 
 
 def library_versions() -> dict[str, str]:
-    import duckdb
     import scipy
     import sklearn
 
-    return {
+    versions = {
         "python": platform.python_version(),
-        "duckdb": duckdb.__version__,
         "numpy": np.__version__,
         "pandas": pd.__version__,
         "scikit-learn": sklearn.__version__,
         "scipy": scipy.__version__,
     }
+    # The engine's: each virtualenv has one of them (.venv DuckDB, .venv-spark pyspark).
+    for engine in ("duckdb", "pyspark"):
+        with contextlib.suppress(ImportError):
+            versions[engine] = importlib.import_module(engine).__version__
+    return versions
 
 
 def stored_model(history: pd.DataFrame) -> tuple[pd.DataFrame, SegmentModel | None]:

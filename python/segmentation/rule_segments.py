@@ -36,10 +36,11 @@ each prefixed with the segment's name and where in its condition it is.
 Semantics: a comparison on a missing value (null) is false, so ``{not: c}`` holds exactly where
 ``c`` does not; every compiled condition is true or false, never null.
 
-Compiled SQL is the common subset of DuckDB's and Spark's (``array_contains`` for interests);
-the only inputs that reach it are validated column names (quoted) and vocabulary values or
-numbers (as literals). The model int_user_rule_segments_matched runs the conditions in the
-engine (macro ``rule_segment_positions``).
+Compiled SQL is DuckDB's (``list_contains`` for interests), or Spark's with
+``ProfileColumns.dialect`` (identifiers in backticks, ``array_contains``); the only inputs that
+reach it are validated column names (quoted) and vocabulary values or numbers (as literals).
+The model int_user_rule_segments_matched runs the conditions in the engine (macro
+``rule_segment_positions``).
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ class ProfileColumns:
     flags: frozenset[str]
     interests: tuple[str, ...]
     other: frozenset[str] = frozenset()
+    # The SQL the conditions are compiled to: duckdb (also ANSI SQL but for list_contains) or
+    # spark (identifiers in backticks, array_contains).
+    dialect: str = "duckdb"
 
     @classmethod
     def from_kinds(
@@ -98,6 +102,7 @@ class ProfileColumns:
         column_kinds: Mapping[str, str],
         vocabularies: Mapping[str, Sequence[str]],
         interests: Sequence[str],
+        dialect: str = "duckdb",
     ) -> ProfileColumns:
         """Classify a relation's columns for use in conditions, from their kinds (name ->
         ``text``, ``number``, ``boolean``, ``list`` or ``other``: see adapters.column_kinds).
@@ -126,11 +131,18 @@ class ProfileColumns:
             flags=frozenset(flags),
             interests=tuple(interests) if has_interests else (),
             other=frozenset(other),
+            dialect=dialect,
         )
 
     @property
     def usable(self) -> list[str]:
         return sorted([*self.categorical, *self.numeric])
+
+    def quote(self, name: str) -> str:
+        """A column name as an identifier of the dialect."""
+        if self.dialect == "spark":
+            return "`" + name.replace("`", "``") + "`"
+        return quote_identifier(name)
 
 
 @dataclass(frozen=True)
@@ -196,7 +208,7 @@ def _compile_flag(name: Any, columns: ProfileColumns, where: str) -> str:
         raise ConditionError(
             where, f"unknown flag {name!r}{_suggest(name, columns.flags, 'flags')}"
         )
-    return f"coalesce({quote_identifier(name)}, false)"
+    return f"coalesce({columns.quote(name)}, false)"
 
 
 def _compile_interest(interest: Any, columns: ProfileColumns, where: str) -> str:
@@ -208,8 +220,9 @@ def _compile_interest(interest: Any, columns: ProfileColumns, where: str) -> str
             where,
             f"unknown interest {interest!r}{_suggest(interest, columns.interests, 'interests')}",
         )
+    contains = "array_contains" if columns.dialect == "spark" else "list_contains"
     return (
-        f"coalesce(array_contains({quote_identifier(INTERESTS_COLUMN)}, "
+        f"coalesce({contains}({columns.quote(INTERESTS_COLUMN)}, "
         f"{quote_literal(canonical)}), false)"
     )
 
@@ -237,7 +250,7 @@ def _compile_column(condition: Mapping, columns: ProfileColumns, where: str) -> 
         raise ConditionError(
             where, f"column '{name}' needs an operator ({', '.join(NUMERIC_OPERATORS)} or in)"
         )
-    column = quote_identifier(name)
+    column = columns.quote(name)
     if name in columns.categorical:
         return _compile_categorical(name, column, condition, operators, columns, where)
     return _compile_numeric(name, column, condition, operators, where)
@@ -473,10 +486,13 @@ def definitions_frame(segments: Sequence[RuleSegment]) -> pd.DataFrame:
 
 
 def define_rule_segments(
-    column_kinds: Mapping[str, str], rule_segments_path: str, catalogue: Catalogue | None = None
+    column_kinds: Mapping[str, str],
+    rule_segments_path: str,
+    catalogue: Catalogue | None = None,
+    dialect: str = "duckdb",
 ) -> pd.DataFrame:
     """int_rule_segments_defined: the validated definitions, checked against the profile's
-    columns (``column_kinds``, see ProfileColumns.from_kinds).
+    columns (``column_kinds``, see ProfileColumns.from_kinds) and compiled to ``dialect``.
 
     A relative ``rule_segments_path`` is taken from the directory dbt runs in (the project
     directory for ``make build`` and the README's commands), as var ``user_profiles_path`` is.
@@ -484,6 +500,6 @@ def define_rule_segments(
     """
     catalogue = catalogue or load()
     columns = ProfileColumns.from_kinds(
-        column_kinds, dict(catalogue.vocabularies), catalogue.interests
+        column_kinds, dict(catalogue.vocabularies), catalogue.interests, dialect
     )
     return definitions_frame(load_rule_segments(rule_segments_path, columns))

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='user_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=upsert_strategy(),
         full_refresh=false
     )
 }}

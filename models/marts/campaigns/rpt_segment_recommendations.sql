@@ -79,10 +79,10 @@ device_indexes as (
     select
         device_counts.segment_id,
         device_counts.device_usage,
-        device_counts.users * 1.0 / segment_device_totals.segment_users
+        cast(device_counts.users as {{ type_double() }}) / segment_device_totals.segment_users
             as share_of_segment,
-        100 * (device_counts.users * 1.0 / segment_device_totals.segment_users)
-        / (population_device_totals.population_device_users * 1.0 / population.population_users)
+        100 * (cast(device_counts.users as {{ type_double() }}) / segment_device_totals.segment_users)
+        / (cast(population_device_totals.population_device_users as {{ type_double() }}) / population.population_users)
             as device_usage_index
     from device_counts
     inner join segment_device_totals
@@ -180,7 +180,7 @@ choices as (
         top_interests.top_interests,
         segments.users,
         coalesce(reachable.reachable_users, 0) as reachable_users,
-        {{ safe_divide('coalesce(reachable.reachable_users, 0) * 1.0',
+        {{ safe_divide('cast(coalesce(reachable.reachable_users, 0) as ' ~ type_double() ~ ')',
             'all_reachable.all_reachable_users') }} as share_of_reachable_users,
         segments.weekday_hours_online_index,
         segments.weekend_hours_online_index,

@@ -156,7 +156,7 @@ distributions as (
         trait_counts.value_label,
         trait_counts.value_position,
         trait_counts.users,
-        trait_counts.users * 1.0 / ranges.population_users as share,
+        cast(trait_counts.users as {{ type_double() }}) / ranges.population_users as share,
         null as bin_lower,
         null as bin_upper
     from trait_counts
@@ -168,7 +168,7 @@ distributions as (
         histogram_counts.value_label,
         histogram_counts.value_position,
         histogram_counts.users,
-        histogram_counts.users * 1.0 / ranges.population_users as share,
+        cast(histogram_counts.users as {{ type_double() }}) / ranges.population_users as share,
         histogram_counts.bin_lower,
         histogram_counts.bin_upper
     from histogram_counts

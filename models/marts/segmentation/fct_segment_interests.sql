@@ -21,10 +21,10 @@ fct_segment_interests as (
         counted.population_interest_users / counted.population_users as share_of_population,
         {{ safe_divide('counted.users / counted.segment_users',
             'counted.population_interest_users / counted.population_users') }} as lift,
-        row_number() over (
+        cast(row_number() over (
             partition by counted.segment_id
             order by counted.users / counted.segment_users desc, counted.interest_name
-        ) as interest_rank
+        ) as {{ dbt.type_bigint() }}) as interest_rank
     from counted
     inner join personas
         on counted.segment_id = personas.segment_id

@@ -1,0 +1,143 @@
+"""The Spark side of the engine seams, without Spark: conditions compiled to Spark SQL, the local
+submission helper's registration, read_frame on a Spark DataFrame, and a Spark implementation
+(or portable SQL) for every dispatched macro. The build itself, which runs the helper, runs on
+local Spark with `make spark-build`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from jinja_macros import render_macro
+from segmentation import adapters, local_spark
+from segmentation.rule_segments import compile_rule_segments
+from test_engine_seams import dispatched_names, macros
+from test_rule_segments import COLUMNS, entry
+
+SPARK_COLUMNS = replace(COLUMNS, dialect="spark")
+
+
+def test_conditions_compile_to_spark_sql_with_backticks_and_array_contains():
+    """Spark reads "name" as a text, not a column, and has no list_contains."""
+    segments = compile_rule_segments(
+        [
+            entry("Gamers", {"interest": "Gaming"}),
+            entry("Young", {"all": [{"column": "age_band", "equals": "18-24"}]}),
+            entry("Heavy", {"flag": "is_high_ctr"}),
+        ],
+        SPARK_COLUMNS,
+        "rules.yml",
+    )
+    assert [s.condition_sql for s in segments] == [
+        "coalesce(array_contains(`interests`, 'Gaming'), false)",
+        "(coalesce(`age_band` = '18-24', false))",
+        "coalesce(`is_high_ctr`, false)",
+    ]
+    assert '"' not in "".join(s.condition_sql for s in segments)
+
+
+def spark_positions(positions, conditions) -> str:
+    """The SQL of macro spark__list_positions_where, whitespace collapsed."""
+    sql = render_macro(
+        "engine/list_positions_where.sql", "spark__list_positions_where", positions, conditions
+    )
+    return " ".join(sql.split()).replace("( ", "(").replace(" )", ")")
+
+
+def test_spark_positions_keep_file_order_and_drop_unmatched():
+    assert spark_positions([1, 3], ["a > 1", "b"]) == (
+        "cast(array_compact(array(case when coalesce(a > 1, false) then 1 end, "
+        "case when coalesce(b, false) then 3 end)) as array<int>)"
+    )
+    assert spark_positions([], []) == "cast(array() as array<int>)"
+
+
+class _Adapter:
+    """Stands in for dbt-spark's SparkAdapter: Databricks' helpers, Databricks' default."""
+
+    def __init__(self, method: str):
+        self.config = type("Config", (), {"credentials": type("Creds", (), {"method": method})})
+
+    @property
+    def python_submission_helpers(self):
+        return {"all_purpose_cluster": object}
+
+    @property
+    def default_python_submission_method(self):
+        return "all_purpose_cluster"
+
+
+def test_the_local_helper_is_the_default_of_the_session_method_only():
+    local_spark.register(_Adapter)
+    session, thrift = _Adapter("session"), _Adapter("thrift")
+    assert session.default_python_submission_method == "local_session"
+    assert thrift.default_python_submission_method == "all_purpose_cluster"
+    assert thrift.python_submission_helpers == {
+        "all_purpose_cluster": object,
+        "local_session": local_spark.LocalSessionPythonJobHelper,
+    }
+
+
+class _SparkFrame:
+    """A pyspark DataFrame's reading API (orderBy, select, toPandas, columns, dtypes)."""
+
+    __module__ = "pyspark.sql.dataframe"
+
+    def __init__(self, frame: pd.DataFrame, dtypes=()):
+        self.frame = frame
+        self.dtypes = list(dtypes)
+
+    @property
+    def columns(self):
+        return list(self.frame.columns)
+
+    def orderBy(self, column):  # noqa: N802 (pyspark's name)
+        return _SparkFrame(self.frame.sort_values(column), self.dtypes)
+
+    def select(self, *columns):
+        return _SparkFrame(self.frame[list(columns)], self.dtypes)
+
+    def toPandas(self):  # noqa: N802 (pyspark's name)
+        return self.frame.reset_index(drop=True)
+
+
+def test_read_frame_reads_a_spark_frame_in_input_order():
+    """A Spark table keeps no row order: the fit must see the rows in input order."""
+    stored = pd.DataFrame({"source_row_number": [3, 1, 2], "x": [30.0, 10.0, 20.0]})
+    assert adapters.read_frame(_SparkFrame(stored), ["x"])["x"].tolist() == [10.0, 20.0, 30.0]
+    without_order = pd.DataFrame({"y": [2, 1]})
+    assert adapters.read_frame(_SparkFrame(without_order))["y"].tolist() == [2, 1]
+
+
+def test_spark_columns_are_classified_like_duckdb_ones():
+    frame = _SparkFrame(
+        pd.DataFrame(),
+        [
+            ("interests", "array<string>"),
+            ("age_band", "string"),
+            ("n", "bigint"),
+            ("is_x", "boolean"),
+            ("share", "decimal(10,3)"),
+        ],
+    )
+    assert adapters.column_kinds(frame) == {
+        "interests": "list",
+        "age_band": "text",
+        "n": "number",
+        "is_x": "boolean",
+        "share": "number",
+    }
+    assert adapters.sql_dialect(frame) == "spark"
+
+
+def test_every_dispatched_macro_has_a_spark_implementation_or_portable_sql():
+    """A default__ that refuses (engine_not_supported) needs a spark__ beside it."""
+    defined = macros()
+    missing = sorted(
+        name
+        for name in dispatched_names()
+        if f"spark__{name}" not in defined
+        and "engine_not_supported" in defined[f"default__{name}"][1]
+    )
+    assert missing == []
