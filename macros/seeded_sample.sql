@@ -11,23 +11,19 @@
 {% endmacro %}
 
 {% macro duckdb__seeded_sample(relation, size, seed) %}
-    {#- The top-N runs on ids alone: sorting only what the choice needs keeps it cheap. -#}
-    select {{ relation }}.*
-    from {{ relation }}
-    semi join (
-        select user_id from {{ relation }}
-        order by {{ md5_share('user_id', seed) }}, user_id
-        limit {{ size | int }}
-    ) as chosen
-        on {{ relation }}.user_id = chosen.user_id
-    order by {{ relation }}.source_row_number
+    {{ seeded_sample_by_semi_join(relation, size, seed, 'semi join') }}
 {%- endmacro %}
 
-{#- Spark spells the semi join `left semi join`. -#}
 {% macro spark__seeded_sample(relation, size, seed) %}
+    {{ seeded_sample_by_semi_join(relation, size, seed, 'left semi join') }}
+{%- endmacro %}
+
+{#- The body the engines share, with their spelling of the semi join. The top-N runs on ids
+    alone: sorting only what the choice needs keeps it cheap. -#}
+{% macro seeded_sample_by_semi_join(relation, size, seed, semi_join) %}
     select {{ relation }}.*
     from {{ relation }}
-    left semi join (
+    {{ semi_join }} (
         select user_id from {{ relation }}
         order by {{ md5_share('user_id', seed) }}, user_id
         limit {{ size | int }}
