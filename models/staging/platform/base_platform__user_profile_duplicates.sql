@@ -5,16 +5,27 @@
     are listed here. An aggregate over ids, not a window: a window would sort every row.
     Usually empty, so base_platform__user_profiles joins it for next to nothing. input_rows
     is read twice and streams both times rather than being stored. A repeated
-    header is rejected as such, never as a duplicate. -#}
+    header is rejected as such, never as a duplicate. Rows are numbered before any is filtered
+    out: on engines that number rows with a window (input_row_number), a filter in the same
+    select would number the remaining rows only. -#}
 
 with
 
-input_rows {{ as_not_materialized() }} (
+numbered_rows {{ as_not_materialized() }} (
     select
         {{ input_row_number() }} as source_row_number,
         user_id,
-        {{ list_length('field_rejection_reasons') }} = 0 as passes_field_checks
+        is_repeated_header,
+        field_rejection_reasons
     from {{ ref('base_platform__user_profile_rows') }}
+),
+
+input_rows {{ as_not_materialized() }} (
+    select
+        source_row_number,
+        user_id,
+        {{ list_length('field_rejection_reasons') }} = 0 as passes_field_checks
+    from numbered_rows
     where user_id is not null and not is_repeated_header
 ),
 
