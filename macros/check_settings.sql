@@ -38,6 +38,13 @@
         {% endif %}
     {% endif %}
 
+    {% if var('user_profiles_source_table') and user_profiles_path() %}
+        {% do problems.append(
+            "var user_profiles_source_table ('" ~ var('user_profiles_source_table') ~ "') and "
+            ~ setting ~ " ('" ~ user_profiles_path() ~ "') both name the input: set only one"
+        ) %}
+    {% endif %}
+
     {% set encodings = accepted_encodings() %}
     {% if var('user_profiles_encoding') not in encodings %}
         {% do problems.append("user_profiles_encoding: unknown '" ~ var('user_profiles_encoding') ~ "' (known: " ~ encodings | join(', ') ~ ")") %}

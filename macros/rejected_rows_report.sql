@@ -33,9 +33,14 @@
 {% endmacro %}
 
 
-{# Where the input came from, for messages: the file and the setting that named it, or the seed. #}
+{# Where the input came from, for messages: the source table and the vars that name it, the
+   file and the setting that named it, or the seed. #}
 {% macro user_profiles_input_label() %}
-    {% if user_profiles_path() %}
+    {% if var('user_profiles_source_table') %}
+        {% set table = source('platform', 'user_profiles') %}
+        {{ return("Source table " ~ table.schema ~ "." ~ table.identifier
+            ~ " (vars user_profiles_source_schema, user_profiles_source_table)") }}
+    {% elif user_profiles_path() %}
         {{ return(user_profiles_file_label()) }}
     {% endif %}
     {{ return("The demo seed user_profiles_demo") }}

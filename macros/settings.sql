@@ -82,6 +82,10 @@
                 {%- do problems.append(name ~ ": unknown " ~ what ~ " '" ~ item ~ "' (known: " ~ known | join(', ') ~ ")") -%}
             {%- endfor -%}
         {%- endif -%}
+    {%- elif kind == 'identifier' -%}
+        {%- if not (value is string and (value == '' or modules.re.fullmatch('[A-Za-z_][A-Za-z0-9_]*', value))) -%}
+            {%- do problems.append(name ~ " must be empty or a name of letters, digits and _ (not starting with a digit), got '" ~ value ~ "'") -%}
+        {%- endif -%}
     {%- elif kind in ('path', 'folder') -%}
         {%- if not (value is string and value | trim) -%}
             {%- do problems.append(name ~ " must be a " ~ ('file' if kind == 'path' else 'folder') ~ " path, got '" ~ value ~ "'") -%}

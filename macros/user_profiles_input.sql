@@ -1,8 +1,11 @@
-{# Where the export is read from: the demo seed, or the file user_profiles_path() names.
-   Returns a relation or a table-function call to select from. #}
+{# Where the export is read from: the table var user_profiles_source_table names (the source
+   platform.user_profiles), the file user_profiles_path() names, or else the demo seed.
+   Returns a relation, or what selects from the file (see read_user_profiles_file). #}
 {% macro user_profiles_input() %}
     {% set path = user_profiles_path() %}
-    {% if path %}
+    {% if var('user_profiles_source_table') %}
+        {{ return(source('platform', 'user_profiles')) }}
+    {% elif path %}
         {{ return(adapter.dispatch('read_user_profiles_file', 'segmentation')(path)) }}
     {% else %}
         {{ return(ref('user_profiles_demo')) }}
@@ -65,6 +68,45 @@
             ~ ", rejects_scan = 'user_profiles_read_scans'"
             ~ ", encoding = " ~ sql_string_literal(var('user_profiles_encoding')) ~ ")") }}
     {%- endif -%}
+{% endmacro %}
+
+
+{# Spark reads the file through a temporary view of this session, user_profiles_file, (re)made
+   here whenever a model selects from it: every column as text, RFC 4180 quotes (multiLine: a
+   quoted field may hold line breaks), the delimiter of the header line (Spark does not detect
+   it), in the encoding of var user_profiles_encoding. Short rows are padded with nulls and so
+   quarantined; Spark reports no unreadable lines (check_user_profiles_read has none to find):
+   text not valid in the encoding arrives as U+FFFD, and fields past the header's count are
+   dropped (README, Engines). #}
+{% macro spark__read_user_profiles_file(path) %}
+    {%- if execute -%}
+        {%- if (path | lower).endswith('.parquet') -%}
+            {%- set options = "using parquet options (path " ~ sql_string_literal(path) ~ ")" -%}
+        {%- else -%}
+            {%- set encodings = {'utf-8': 'UTF-8', 'utf-16': 'UTF-16', 'latin-1': 'ISO-8859-1'} -%}
+            {%- set options = "using csv options (path " ~ sql_string_literal(path)
+                ~ ", header 'true', multiLine 'true', quote '\"', escape '\"', mode 'PERMISSIVE'"
+                ~ ", sep " ~ sql_string_literal(spark_header_delimiter(path))
+                ~ ", encoding '" ~ encodings[var('user_profiles_encoding')] ~ "')" -%}
+        {%- endif -%}
+        {%- do run_query("create or replace temporary view user_profiles_file " ~ options) -%}
+    {%- endif -%}
+    {{ return('user_profiles_file') }}
+{% endmacro %}
+
+
+{# The delimiter of a CSV file for Spark: of , ; tab and |, the one its first line holds most
+   often (',' when it holds none). #}
+{% macro spark_header_delimiter(path) %}
+    {%- set line = run_query("select value from text.`" ~ path | replace('`', '``') ~ "` limit 1").columns[0].values() -%}
+    {%- set header = line[0] if line | length > 0 and line[0] else '' -%}
+    {%- set best = {'delimiter': ',', 'count': 0} -%}
+    {%- for delimiter in [',', ';', '\t', '|'] -%}
+        {%- if header.count(delimiter) > best['count'] -%}
+            {%- do best.update({'delimiter': delimiter, 'count': header.count(delimiter)}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(best['delimiter']) }}
 {% endmacro %}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import cache
@@ -21,6 +22,8 @@ from typing import Any, ClassVar, Self
 from segmentation.catalogue import PROJECT_FILE, Catalogue, load, project_vars
 
 RULES_VAR = "settings_rules"
+# A table or schema name a var may give (type identifier): nothing that could end the name.
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class SettingsError(ValueError):
@@ -94,6 +97,12 @@ def problems(name: str, value: Any, rule: Mapping[str, Any], catalogue: Catalogu
             for item in value
             if item not in known
         ]
+    elif kind == "identifier":
+        if not (isinstance(value, str) and (value == "" or IDENTIFIER.fullmatch(value))):
+            return [
+                f"{name} must be empty or a name of letters, digits and _"
+                f" (not starting with a digit), {got}"
+            ]
     elif kind in ("path", "folder"):
         if not (isinstance(value, str) and value.strip()):
             return [f"{name} must be a {'file' if kind == 'path' else 'folder'} path, {got}"]

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from conftest import BAD_INPUTS, PROJECT_DIR, require_shared, run_dbt
@@ -475,4 +476,81 @@ def test_a_problem_with_the_environment_variables_file_names_it(tmp_path):
     assert (
         f"Input file {missing} (environment variable SEGMENTATION_USER_PROFILES_PATH): "
         "no such file."
+    ) in result.output
+
+
+# --- The export as a table in the warehouse (the source platform.user_profiles) ---------------
+
+
+def load_table(database: Path, name: str, csv_path: Path) -> None:
+    """A table in the warehouse holding the file's rows as text, as a loader would leave it."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(database)) as connection:
+        connection.sql(
+            f"create table main.{name} as select * from read_csv('{csv_path}', all_varchar = true)"
+        )
+
+
+def staged(result, model: str) -> list[tuple]:
+    return result.query(f"select * exclude (source_row_number) from {model} order by all")
+
+
+def test_a_source_table_is_staged_as_the_same_file_is(tmp_path):
+    """The staging contract holds for a table as for a file: the same users, the same
+    quarantine with the same reasons, every row accounted for (mixed_bad_rows.csv has 30)."""
+    path = require_shared(BAD_INPUTS / "mixed_bad_rows.csv")
+    file_vars = {"user_profiles_path": str(path)}
+    from_file = run_dbt(tmp_path / "file", "run", variables=file_vars, extra=STAGING_ONLY[:2])
+    assert from_file.ok, from_file.output[-3000:]
+    database = tmp_path / "table" / "warehouse.duckdb"
+    load_table(database, "raw_user_export", path)
+    from_table = run_dbt(
+        tmp_path / "table",
+        "run",
+        variables={"user_profiles_source_table": "raw_user_export"},
+        extra=STAGING_ONLY[:2],
+        database=database,
+    )
+    assert from_table.ok, from_table.output[-3000:]
+    for model in ("stg_platform__user_profiles", "stg_platform__user_profiles_rejected"):
+        assert staged(from_table, model) == staged(from_file, model)
+    clean, rejected = (
+        from_table.query(f"select count(*) from {model}")[0][0]
+        for model in ("stg_platform__user_profiles", "stg_platform__user_profiles_rejected")
+    )
+    assert clean + rejected == 30 and rejected > 0
+
+
+def test_a_missing_source_table_is_named(tmp_path):
+    result = run_dbt(tmp_path, variables={"user_profiles_source_table": "no_such_export"})
+    assert not result.ok
+    assert (
+        "Source table main.no_such_export (vars user_profiles_source_schema, "
+        "user_profiles_source_table): no such table."
+    ) in result.output
+
+
+def test_a_source_table_and_a_file_together_are_refused(tmp_path):
+    path = write_csv(tmp_path / "users.csv", clean_rows())
+    result = run_dbt(
+        tmp_path / "dbt",
+        variables={
+            "user_profiles_source_table": "raw_user_export",
+            "user_profiles_path": f"{path}",
+        },
+    )
+    assert not result.ok
+    assert (
+        f"var user_profiles_source_table ('raw_user_export') and var user_profiles_path "
+        f"('{path}') both name the input: set only one"
+    ) in result.output
+
+
+@pytest.mark.parametrize("name", ["users; drop table x", "1users", "raw.users"])
+def test_a_source_name_that_is_not_a_plain_name_is_refused(tmp_path, name):
+    result = run_dbt(tmp_path, variables={"user_profiles_source_schema": name})
+    assert not result.ok
+    assert (
+        "user_profiles_source_schema must be empty or a name of letters, digits and _ "
+        f"(not starting with a digit), got '{name}'"
     ) in result.output

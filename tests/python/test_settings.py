@@ -10,12 +10,13 @@ import re
 import pytest
 
 from conftest import PROJECT_DIR, run_dbt
-from segmentation.catalogue import project_vars
+from segmentation.catalogue import load, project_vars
 from segmentation.settings import (
     CampaignSettings,
     ClusteringSettings,
     ProfileSettings,
     SettingsError,
+    problems,
     project_rules,
 )
 
@@ -182,6 +183,7 @@ def test_the_on_run_start_checks_say_what_python_says(tmp_path):
         "drift_threshold": -1,
         "median_sample_size": 0.5,
         "rule_segments_path": "",
+        "user_profiles_source_table": "raw users",
     }
     result = run_dbt(tmp_path, "run", variables=wrong, extra=["--select", "int_segmentation_run"])
     assert not result.ok
@@ -191,6 +193,13 @@ def test_the_on_run_start_checks_say_what_python_says(tmp_path):
         with pytest.raises(SettingsError) as raised:
             area.from_vars({**project_vars(), **wrong})
         python |= {line.strip()[2:] for line in str(raised.value).splitlines()[1:]}
+    # The input settings have no Python object; their rules are worded alike all the same.
+    for name in ("max_rejected_share", "user_profiles_source_table"):
+        python |= set(problems(name, wrong[name], project_rules()[name], load()))
     assert python <= said
-    assert len(python) == len(wrong) - 1  # max_rejected_share is an input setting
+    assert len(python) == len(wrong)
     assert "max_rejected_share must be a number between 0 and 1, got '2'" in said
+    assert (
+        "user_profiles_source_table must be empty or a name of letters, digits and _ "
+        "(not starting with a digit), got 'raw users'"
+    ) in said
