@@ -10,7 +10,7 @@ export SEGMENTATION_DUCKDB_PATH ?= $(CURDIR)/warehouse/segmentation.duckdb
 export SEGMENTATION_BUILD_DIR ?= $(CURDIR)/build
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup build publish test lint format bench report chromium clean mutation spark-setup spark-build
+.PHONY: setup build publish test test-spark lint format bench report chromium clean mutation spark-setup spark-build
 
 setup: $(STAMP)
 
@@ -45,9 +45,11 @@ report: setup
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium; }
 
-## test: lint, then every test (pytest runs the dbt builds and dbt tests it needs)
+## test: lint, then every test (pytest runs the dbt builds and dbt tests it needs), then the
+## same project on local Spark against DuckDB (test-spark)
 test: setup lint chromium
 	$(BIN)/pytest
+	$(MAKE) test-spark
 
 # sqlfluff compiles every model with dbt; the staging model reads the seed's header, so the
 # seed is loaded into a throwaway warehouse first (else sqlfluff skips that model silently).
@@ -83,6 +85,36 @@ $(SPARK_STAMP): requirements-spark.txt pyproject.toml
 ## BI tools read the mart tables.
 spark-build: spark-setup
 	$(SPARK_BIN)/dbt build --target spark --vars '$(DBT_VARS)'
+
+## test-spark: builds the demo seed and a 10,000-user planted file with problem rows
+## (tests/python/spark_inputs.py) on DuckDB and on local Spark, every model, data test and unit
+## test, then compares every mart and the quarantine (tests/python/test_spark_marts.py). Its
+## folder is the project's own: emptied first. About 10 minutes.
+TEST_SPARK_DIR := $(CURDIR)/build/test-spark
+# Left out of test-spark's output (dbt reports every failure on its own): pyspark's log of each
+# query that failed and was handled (dbt asks whether a relation exists that way), its warning
+# about pandas 3, and the stack traces of Spark's code generator when it falls back to
+# interpreting a plan (Janino rejects some generated code; the query still runs).
+SPARK_NOISE := SQLQueryContextLogger|FutureWarning: PySpark|require_minimum_pandas_version| WARN|CompileException|^\s+at |^\s*\.\.\. [0-9]+ more
+test-spark: setup spark-setup
+	rm -rf "$(TEST_SPARK_DIR)"
+	mkdir -p "$(TEST_SPARK_DIR)"
+	$(BIN)/python tests/python/spark_inputs.py "$(TEST_SPARK_DIR)/planted.csv"
+	set -e; for input in demo planted; do \
+		dir="$(TEST_SPARK_DIR)/$$input"; \
+		vars='{}'; \
+		if [ $$input = planted ]; then vars='{user_profiles_path: "$(TEST_SPARK_DIR)/planted.csv"}'; fi; \
+		echo "test-spark: $$input on DuckDB"; \
+		SEGMENTATION_BUILD_DIR="$$dir/duckdb" SEGMENTATION_DUCKDB_PATH="$$dir/duckdb/warehouse.duckdb" \
+			$(BIN)/dbt --quiet build --vars "$$vars" --target-path "$$dir/duckdb/target" --log-path "$$dir/duckdb/logs"; \
+		echo "test-spark: $$input on local Spark"; \
+		SEGMENTATION_BUILD_DIR="$$dir/spark-build" SEGMENTATION_DUCKDB_PATH="$$dir/spark-build/unused.duckdb" \
+			$(SPARK_BIN)/dbt --quiet build --target spark --vars "$$vars" --target-path "$$dir/spark-build/target" --log-path "$$dir/spark-build/logs" \
+			2> >(grep -v -E "$(SPARK_NOISE)" >&2); \
+		$(SPARK_BIN)/python tests/python/spark_export.py "$$dir/spark-build" "$$dir/spark-export" \
+			2> >(grep -v -E "$(SPARK_NOISE)" >&2); \
+	done
+	SEGMENTATION_TEST_SPARK_DIR="$(TEST_SPARK_DIR)" $(BIN)/pytest -m spark tests/python/test_spark_marts.py
 
 ## mutation: mutation testing (mutmut) of the decision modules; MUTATE=identity,clustering for some.
 ## Slow (minutes per module), so not part of `make test`. See mutation/run_mutation.py.
