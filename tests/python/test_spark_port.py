@@ -5,17 +5,19 @@ local Spark with `make spark-build`."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import re
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from jinja_macros import render_macro
 from segmentation import adapters, local_spark
 from segmentation.rule_segments import compile_rule_segments
-from test_engine_seams import dispatched_names, macros
+from test_engine_seams import ROOT, dispatched_names, macros
 from test_rule_segments import COLUMNS, entry
 
 SPARK_COLUMNS = replace(COLUMNS, dialect="spark")
+_JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
 
 
 def test_conditions_compile_to_spark_sql_with_backticks_and_array_contains():
@@ -141,3 +143,87 @@ def test_every_dispatched_macro_has_a_spark_implementation_or_portable_sql():
         and "engine_not_supported" in defined[f"default__{name}"][1]
     )
     assert missing == []
+
+
+# --- upserts that overwrite: int_user_segment_history's previous rows ---------------------------
+
+
+@dataclass(frozen=True)
+class _Relation:
+    """dbt-spark's relation as the upsert macros use it: printed unquoted, incorporate()."""
+
+    schema: str
+    identifier: str
+
+    def incorporate(self, path):
+        return replace(self, **path)
+
+    def __str__(self):
+        return f"{self.schema}.{self.identifier}"
+
+
+HISTORY = _Relation("segmentation", "int_user_segment_history")
+
+
+def render_upsert(name: str, *args, file_format: str, incremental: bool = True, ran=None) -> str:
+    """A spark__ upsert macro, for int_user_segment_history in a table of `file_format`."""
+    context = {
+        "this": HISTORY,
+        "config": {"file_format": file_format},
+        "is_incremental": lambda: incremental,
+        "run_query": (ran if ran is not None else []).append,
+    }
+    sql = render_macro("engine/upsert_strategy.sql", name, *args, context=context)
+    return " ".join(sql.split())
+
+
+def test_the_history_model_reads_its_previous_rows_through_the_upsert_macros():
+    """Read straight from `this`, the overwrite on local Spark fails from the second build on
+    ("Can't overwrite the target that is also being read from")."""
+    model = (
+        ROOT / "models" / "intermediate" / "segmentation" / "int_user_segment_history.sql"
+    ).read_text()
+    assert not re.search(r"\bthis\b", _JINJA_COMMENT.sub("", model))
+    assert "select * from {{ upsert_previous_rows() }}" in model
+    assert 'pre_hook="{{ copy_upsert_previous_rows() }}"' in model
+    assert "{{ upsert_kept_rows('previous', 'history', 'user_id') }}" in model
+
+
+def test_a_parquet_table_is_overwritten_from_a_copy_of_its_previous_rows():
+    assert render_upsert("spark__upsert_strategy", file_format="parquet") == "insert_overwrite"
+    previous = render_upsert("spark__upsert_previous_rows", file_format="parquet")
+    assert previous == "segmentation.int_user_segment_history__previous" != str(HISTORY)
+    ran = []
+    assert render_upsert("spark__copy_upsert_previous_rows", file_format="parquet", ran=ran) == (
+        f"create table {previous} using parquet as select * from {HISTORY}"
+    )
+    assert ran == [f"drop table if exists {previous}"]
+    # The overwrite replaces the whole table: the users who left the input are carried over.
+    kept = render_upsert(
+        "spark__upsert_kept_rows", "previous", "history", "user_id", file_format="parquet"
+    )
+    assert kept == (
+        "union all select previous.* from previous left anti join history"
+        " on previous.user_id = history.user_id"
+    )
+
+
+def test_the_first_build_of_a_parquet_table_copies_nothing():
+    ran = []
+    hook = render_upsert(
+        "spark__copy_upsert_previous_rows", file_format="parquet", incremental=False, ran=ran
+    )
+    assert hook == "" and ran == []
+
+
+def test_a_delta_table_is_merged_reading_itself():
+    """A merge may read its target, and keeps the rows it does not match."""
+    assert render_upsert("spark__upsert_strategy", file_format="delta") == "merge"
+    assert render_upsert("spark__upsert_previous_rows", file_format="delta") == str(HISTORY)
+    ran = []
+    assert render_upsert("spark__copy_upsert_previous_rows", file_format="delta", ran=ran) == ""
+    assert ran == []
+    kept = render_upsert(
+        "spark__upsert_kept_rows", "previous", "history", "user_id", file_format="delta"
+    )
+    assert kept == ""

@@ -3,13 +3,16 @@
         materialized='incremental',
         unique_key='user_id',
         incremental_strategy=upsert_strategy(),
-        full_refresh=false
+        full_refresh=false,
+        pre_hook="{{ copy_upsert_previous_rows() }}"
     )
 }}
 
 {#- Each user's latest segment and the one before it: what fct_segment_transitions counts. Kept
     across builds (incremental, never fully refreshed); a user who leaves the input keeps
-    their last row. -#}
+    their last row. Where the upsert overwrites the whole table (local Spark), the query may not
+    read that table and must carry over the rows of users who left itself: hence
+    upsert_previous_rows() and upsert_kept_rows() (macros/engine/upsert_strategy.sql). -#}
 
 with
 
@@ -23,7 +26,7 @@ run as (
 
 {% if is_incremental() %}
 previous as (
-    select * from {{ this }}
+    select * from {{ upsert_previous_rows() }}
 ),
 {% endif %}
 
@@ -49,3 +52,4 @@ history as (
 )
 
 select * from history
+{%- if is_incremental() %}{{ upsert_kept_rows('previous', 'history', 'user_id') }}{% endif %}
