@@ -87,6 +87,87 @@ def _by_type(summary: Mapping[str, Any]) -> str:
     return ", ".join(f"{kind} {entry['seconds']:.1f} s ({entry['count']})" for kind, entry in parts)
 
 
+AGAINST_PEER_HEADER = (
+    "run",
+    "wall s",
+    "peak MiB",
+    "peer/ours time",
+    "peer/ours memory",
+    "dbt nodes",
+    "load",
+    "note",
+)
+
+
+def _rows_against_peer(
+    builds: Iterable[tuple[str, Mapping[str, Any] | None]],
+    peer: tuple[str, Mapping[str, Any] | None],
+    load: Callable[[Mapping[str, Any] | None], str] = _load,
+) -> list[list[str]]:
+    """AGAINST_PEER_HEADER's rows: each labelled build with peer/ours ratios, then the peer."""
+    peer_label, peer_run = peer
+    peer_ok = bool(peer_run) and peer_run.get("status") == "ok"
+    rows = []
+    for label, run in builds:
+        ok = peer_ok and bool(run) and run.get("status") == "ok"
+        rows.append(
+            [
+                label,
+                _seconds(run),
+                _mib(run),
+                f"{peer_run['wall_seconds'] / run['wall_seconds']:.2f}" if ok else "–",
+                f"{peer_run['peak_rss_bytes'] / run['peak_rss_bytes']:.2f}" if ok else "–",
+                _nodes(run),
+                load(run),
+                _run_note(run),
+            ]
+        )
+    rows.append(
+        [
+            peer_label,
+            _seconds(peer_run),
+            _mib(peer_run),
+            *(["1", "1"] if peer_ok else ["–", "–"]),
+            "–",
+            load(peer_run),
+            _run_note(peer_run),
+        ]
+    )
+    return rows
+
+
+def _time_sections(timed: Iterable[tuple[str, Mapping[str, Any] | None]]) -> list[str]:
+    """Per (heading, run_results summary): the breakdown, slowest nodes and memory high points."""
+    out: list[str] = []
+    for heading, summary in timed:
+        if not summary:
+            continue
+        out += [
+            f"### {heading}",
+            "",
+            f"{_breakdown(summary)}. Node time by type: {_by_type(summary)}.",
+            "",
+            *_node_table(
+                "slowest nodes",
+                summary["slowest"],
+                "share of wall",
+                lambda node, wall=summary["wall_seconds"]: f"{node['seconds'] / wall:.0%}",
+            ),
+            "",
+        ]
+        if summary.get("highest_memory"):
+            out += [
+                *_node_table(
+                    "nodes running at the memory high points",
+                    summary["highest_memory"],
+                    "tree MiB",
+                    lambda node: f"{node['rss_bytes'] / MIB:,.0f}",
+                ),
+                "",
+            ]
+    return out
+
+
 def render_markdown(results: Mapping[str, Any]) -> str:
     """BENCHMARKS.md from the harness's results."""
     machine, versions = results["machine"], results["versions"]
@@ -159,38 +240,8 @@ def render_markdown(results: Mapping[str, Any]) -> str:
     for entry in results.get("sizes", []):
         runs = entry["runs"]
         csv, parquet, peer = runs.get("csv"), runs.get("parquet"), runs.get("peer")
-        rows = []
-        for label, run in (("dbt build, CSV", csv), ("dbt build, Parquet", parquet)):
-            ok = run and run.get("status") == "ok"
-            peer_ok = peer and peer.get("status") == "ok"
-            time_ratio = (
-                f"{peer['wall_seconds'] / run['wall_seconds']:.2f}" if ok and peer_ok else "–"
-            )
-            memory_ratio = (
-                f"{peer['peak_rss_bytes'] / run['peak_rss_bytes']:.2f}" if ok and peer_ok else "–"
-            )
-            rows.append(
-                [
-                    label,
-                    _seconds(run),
-                    _mib(run),
-                    time_ratio,
-                    memory_ratio,
-                    _nodes(run),
-                    _load(run),
-                    _run_note(run),
-                ]
-            )
-        rows.append(
-            [
-                "peer notebook, CSV",
-                _seconds(peer),
-                _mib(peer),
-                *(["1", "1"] if (peer or {}).get("status") == "ok" else ["–", "–"]),
-                "–",
-                _load(peer),
-                _run_note(peer),
-            ]
+        rows = _rows_against_peer(
+            [("dbt build, CSV", csv), ("dbt build, Parquet", parquet)], ("peer notebook, CSV", peer)
         )
         inputs = entry.get("inputs", {})
         sizes = ", ".join(f"{kind} {info['bytes'] / MIB:,.1f} MiB" for kind, info in inputs.items())
@@ -199,19 +250,7 @@ def render_markdown(results: Mapping[str, Any]) -> str:
             "",
             f"Measured {entry.get('measured_at', '–')}. Inputs: {sizes}.",
             "",
-            *_table(
-                [
-                    "run",
-                    "wall s",
-                    "peak MiB",
-                    "peer/ours time",
-                    "peer/ours memory",
-                    "dbt nodes",
-                    "load",
-                    "note",
-                ],
-                rows,
-            ),
+            *_table(AGAINST_PEER_HEADER, rows),
             "",
         ]
     out += [
@@ -277,32 +316,7 @@ def render_markdown(results: Mapping[str, Any]) -> str:
             timed.append(
                 (f"{entry['users']:,} users, {label}", (entry["runs"].get(kind) or {}).get("dbt"))
             )
-    for heading, summary in timed:
-        if not summary:
-            continue
-        out += [
-            f"### {heading}",
-            "",
-            f"{_breakdown(summary)}. Node time by type: {_by_type(summary)}.",
-            "",
-            *_node_table(
-                "slowest nodes",
-                summary["slowest"],
-                "share of wall",
-                lambda node, wall=summary["wall_seconds"]: f"{node['seconds'] / wall:.0%}",
-            ),
-            "",
-        ]
-        if summary.get("highest_memory"):
-            out += [
-                *_node_table(
-                    "nodes running at the memory high points",
-                    summary["highest_memory"],
-                    "tree MiB",
-                    lambda node: f"{node['rss_bytes'] / MIB:,.0f}",
-                ),
-                "",
-            ]
+    out += _time_sections(timed)
     notes = results.get("notes") or []
     if notes:
         out += ["## Notes", "", *(f"- {note}" for note in notes), ""]
