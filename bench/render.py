@@ -323,6 +323,40 @@ def render_markdown(results: Mapping[str, Any]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+# BENCHMARKS.md's "Local Spark" section is measured by another command (run_bench_spark.py) than
+# the rest of the file (run_bench.py): each rewrites only its own part, so neither wipes the
+# other's record. The section is everything between these two lines.
+SPARK_SECTION_START = (
+    "<!-- local-spark: written by bench/run_bench_spark.py (make bench-spark); "
+    "make bench keeps it -->"
+)
+SPARK_SECTION_END = "<!-- /local-spark -->"
+
+
+def spark_section(text: str) -> str:
+    """The local Spark section of a report, both marker lines included; "" when it has none. A
+    start marker without its end keeps the rest of the text (nothing of the record is lost)."""
+    start = text.find(SPARK_SECTION_START)
+    if start < 0:
+        return ""
+    end = text.find(SPARK_SECTION_END, start)
+    end = len(text) if end < 0 else end + len(SPARK_SECTION_END)
+    return text[start:end].strip() + "\n"
+
+
+def with_spark_section(text: str, section: str) -> str:
+    """`text` with its local Spark section replaced by `section` where it stands (added at the
+    end when it has none; removed when `section` is "")."""
+    old = spark_section(text)
+    if old:
+        before, _, after = text.partition(old.rstrip("\n"))
+        parts = [before.strip("\n"), section.strip(), after.strip("\n")]
+    else:
+        parts = [text.strip("\n"), section.strip()]
+    joined = "\n\n".join(part for part in parts if part)
+    return joined + "\n" if joined else ""
+
+
 def write_results(results: Mapping[str, Any], path: Path) -> None:
     """The raw figures as JSON (what BENCHMARKS.md was rendered from)."""
     path.parent.mkdir(parents=True, exist_ok=True)
