@@ -375,6 +375,16 @@ def _times(numerator: Mapping[str, Any] | None, denominator: Mapping[str, Any] |
     )
 
 
+def _peak_split(run: Mapping[str, Any] | None) -> str:
+    """Who held a run's peak memory, per command name (processes in parentheses when several)."""
+    split = (run or {}).get("peak_by_command") or {}
+    parts = []
+    for name, entry in split.items():
+        count = f" ({entry['processes']})" if entry["processes"] > 1 else ""
+        parts.append(f"{name}{count} {entry['rss_bytes'] / MIB:,.0f} MiB")
+    return ", ".join(parts)
+
+
 def render_spark_section(results: Mapping[str, Any]) -> str:
     """BENCHMARKS.md's local Spark section (markers included) from run_bench_spark.py's results."""
     settings, machine, versions = results["settings"], results["machine"], results["versions"]
@@ -443,6 +453,13 @@ def render_spark_section(results: Mapping[str, Any]) -> str:
             f"Spark / DuckDB: {_times(spark, duckdb)}.",
             "",
         ]
+        held = [
+            f"{label}: {_peak_split(run)}"
+            for label, run in (("Spark build", spark), ("DuckDB build", duckdb))
+            if _peak_split(run)
+        ]
+        if held:
+            out += [f"Who held the peak memory: {'; '.join(held)}.", ""]
     timed = [
         (
             f"{entry['users']:,} users{' (demo)' if entry['name'] == 'demo' else ''}, Spark",

@@ -77,6 +77,7 @@ def _run_record(measured: Measurement, log: Path) -> dict[str, Any]:
         "status": status,
         "wall_seconds": measured.wall_seconds,
         "peak_rss_bytes": measured.peak_rss_bytes,
+        "peak_by_command": measured.peak_by_command,
         "samples": measured.samples,
         "returncode": measured.returncode,
         "load": measured.load_average_at_start,

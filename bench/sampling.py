@@ -87,6 +87,25 @@ def tree_resident_bytes(pid: int) -> int:
     return sum(resident_bytes(member) for member in process_tree(pid))
 
 
+def command_name(pid: int) -> str:
+    """The process's command name (/proc/<pid>/comm: java, dbt, python3, …); "?" when gone."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() or "?"
+    except OSError:
+        return "?"
+
+
+def by_command(members: Sequence[tuple[str, int]]) -> dict[str, dict[str, int]]:
+    """(command name, RSS bytes) per process -> per command name, its processes and their RSS,
+    largest first: who held the memory (dbt's Python, Spark's JVM, its Python workers)."""
+    grouped: dict[str, dict[str, int]] = {}
+    for name, resident in members:
+        entry = grouped.setdefault(name, {"processes": 0, "rss_bytes": 0})
+        entry["processes"] += 1
+        entry["rss_bytes"] += resident
+    return dict(sorted(grouped.items(), key=lambda item: -item[1]["rss_bytes"]))
+
+
 def load_average() -> float | None:
     """1-minute load average: how busy the shared machine was (figures are noisier above ~1)."""
     try:
@@ -107,6 +126,8 @@ class Measurement:
     peak_rss_bytes: int
     samples: int
     timed_out: bool = False
+    # At the peak sample, per command name: its processes and their RSS (see by_command).
+    peak_by_command: dict[str, dict[str, int]] = field(default_factory=dict)
     load_average_at_start: float | None = None
     # (epoch seconds, tree RSS bytes) of every sample: lines memory up with dbt's node timings.
     timeline: list[tuple[float, int]] = field(default_factory=list, repr=False)
@@ -121,6 +142,7 @@ class _TreeSampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid, self.interval, self.timeout, self.started = pid, interval, timeout, started
         self.peak = 0
+        self.peak_by_command: dict[str, dict[str, int]] = {}
         self.timeline: list[tuple[float, int]] = []  # (epoch seconds, tree RSS bytes)
         self.timed_out = False
         self.stopping = threading.Event()
@@ -128,8 +150,14 @@ class _TreeSampler(threading.Thread):
     def run(self) -> None:
         killed_at = None
         while not self.stopping.is_set():
-            resident = tree_resident_bytes(self.pid)
-            self.peak = max(self.peak, resident)
+            members = [(pid, resident_bytes(pid)) for pid in process_tree(self.pid)]
+            resident = sum(size for _, size in members)
+            if resident > self.peak:
+                # Names are read at a new peak only: the breakdown of the peak sample.
+                self.peak = resident
+                self.peak_by_command = by_command(
+                    [(command_name(pid), size) for pid, size in members if size]
+                )
             self.timeline.append((time.time(), resident))
             elapsed = time.perf_counter() - self.started
             if self.timeout is not None and elapsed > self.timeout:
@@ -187,6 +215,7 @@ def measure(
                 peak_rss_bytes=sampler.peak,
                 samples=len(sampler.timeline),
                 load_average_at_start=load,
+                peak_by_command=sampler.peak_by_command,
             )
             raise
         wall = time.perf_counter() - started
@@ -200,5 +229,6 @@ def measure(
         samples=len(sampler.timeline),
         timed_out=sampler.timed_out,
         load_average_at_start=load,
+        peak_by_command=sampler.peak_by_command,
         timeline=sampler.timeline,
     )

@@ -84,3 +84,29 @@ def test_measure_reports_failures_and_kills_on_timeout(tmp_path):
     assert "oops" in (tmp_path / "a.log").read_text()
     stuck = sampling.measure(["sleep", "60"], log_path=tmp_path / "b.log", timeout=0.3)
     assert stuck.timed_out and not stuck.ok and stuck.returncode == -signal.SIGTERM
+
+
+def test_the_peak_is_split_by_command_name(tmp_path):
+    # Two processes named "holder" (a link to Python) of 80 MiB each under one shell.
+    holder = tmp_path / "holder"
+    holder.symlink_to(sys.executable)
+    hold = f"{holder} -c 'import time; block = b\"x\" * (80 << 20); time.sleep(3)'"
+    measured = sampling.measure(
+        ["sh", "-c", f"{hold} & {hold} & wait"], log_path=tmp_path / "holders.log"
+    )
+    assert measured.ok, (tmp_path / "holders.log").read_text()
+    split = measured.peak_by_command
+    assert list(split)[0] == "holder" and split["holder"]["processes"] == 2
+    assert split["holder"]["rss_bytes"] >= 2 * 80 * MIB
+    assert split["sh"]["processes"] == 1
+    assert sum(entry["rss_bytes"] for entry in split.values()) == measured.peak_rss_bytes
+
+
+def test_by_command_groups_and_orders_by_memory():
+    split = sampling.by_command([("python3", 50), ("java", 400), ("python3", 70), ("dbt", 300)])
+    assert split == {
+        "java": {"processes": 1, "rss_bytes": 400},
+        "dbt": {"processes": 1, "rss_bytes": 300},
+        "python3": {"processes": 2, "rss_bytes": 120},
+    }
+    assert list(split) == ["java", "dbt", "python3"]

@@ -47,7 +47,16 @@ def _results() -> dict:
                 "runs": {
                     "peer": _run(2.0, 200, load=1.0, load_end=1.2),
                     "duckdb": _run(20.0, 400),
-                    "spark": _run(240.0, 2000, driver_memory="2g"),
+                    "spark": _run(
+                        240.0,
+                        2000,
+                        driver_memory="2g",
+                        peak_by_command={
+                            "java": {"processes": 1, "rss_bytes": 1700 * MIB},
+                            "dbt": {"processes": 1, "rss_bytes": 250 * MIB},
+                            "python3": {"processes": 2, "rss_bytes": 50 * MIB},
+                        },
+                    ),
                 },
             },
             {
@@ -83,6 +92,11 @@ def test_the_section_has_each_input_s_runs_with_ratios_and_what_was_used():
     assert "| dbt build, DuckDB | 20.0 | 400 | 0.10 | 0.50 |" in text
     assert "| peer notebook, seed CSV | 2.0 | 200 | 1 | 1 | – | 1.00 → 1.20 |  |" in text
     assert "Spark / DuckDB: wall 12.0×, peak memory 5.0×." in text
+    assert (
+        "Who held the peak memory: Spark build: java 1,700 MiB, dbt 250 MiB, python3 (2) 50 MiB."
+        in text
+    )
+    assert text.count("Who held the peak memory") == 1
     # A failed run: no ratios, its reason and its own driver memory stated.
     assert "### 1,000,000 users" in text and "Inputs: csv 130.0 MiB, parquet 20.0 MiB." in text
     assert (
