@@ -110,3 +110,37 @@ def test_by_command_groups_and_orders_by_memory():
         "python3": {"processes": 2, "rss_bytes": 120},
     }
     assert list(split) == ["java", "dbt", "python3"]
+
+
+# A process holding 100 MiB forks a child that does not exec: the child's RSS repeats the
+# parent's pages (as a JVM's or Python's spawned child does until it execs).
+FORK_SCRIPT = textwrap.dedent(
+    """
+    import os, sys, time
+    block = b"x" * (100 << 20)
+    if os.fork() == 0:
+        time.sleep(60)
+        os._exit(0)
+    print("forked", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def test_a_child_that_has_not_exec_d_counts_only_what_it_adds_to_its_parent(tmp_path):
+    script = tmp_path / "fork.py"
+    script.write_text(FORK_SCRIPT)
+    process = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert process.stdout.readline().strip() == "forked"
+        members = dict(sampling.tree_members(process.pid))
+        (child,) = set(members) - {process.pid}
+        # Each process's own RSS holds the 100 MiB: summed naively, the tree held 200.
+        assert sampling.resident_bytes(child) >= 100 * MIB
+        assert members[process.pid] >= 100 * MIB and members[child] < 10 * MIB
+        assert sampling.tree_resident_bytes(process.pid) < 120 * MIB
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
