@@ -471,7 +471,13 @@ def render_spark_section(results: Mapping[str, Any]) -> str:
         out += [
             "### Where the Spark build's time goes",
             "",
-            "From each Spark build's `run_results.json`, as under *Where the time goes* above.",
+            "From each Spark build's `run_results.json`, as under *Where the time goes* above. "
+            "Spark's JVM and session start when dbt opens its connection, after parsing and "
+            "before the first node, so their start-up is in *dbt's own share*, not in *start-up "
+            "and parsing*. The JVM keeps the heap it has grown to "
+            "(up to the driver memory, plus the JVM's own memory): the tree's memory hardly "
+            "falls during a build, so its high points land on the last nodes. Read them as the "
+            "JVM's size by then, not as what those nodes need.",
             "",
             *_time_sections(timed, level="####"),
         ]
