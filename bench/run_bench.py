@@ -98,6 +98,35 @@ def default_memory_limit() -> str:
     return profile_setting("SEGMENTATION_DUCKDB_MEMORY_LIMIT")
 
 
+def new_results(
+    script: str,
+    argv: list[str] | None,
+    args: argparse.Namespace,
+    settings: dict[str, Any],
+    extra_versions: dict[str, str] | None = None,
+    **sections: Any,
+) -> dict[str, Any]:
+    """A run's results as a harness starts them: its command, when, the settings (the inputs'
+    and sampling's, then `settings`), the machine, the versions, then `sections`."""
+    shown_argv = sys.argv[1:] if argv is None else argv
+    return {
+        "command": shlex.join(["python", script, *shown_argv]),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "finished_at": None,
+        "settings": {
+            "sizes": args.sizes,
+            "seed": args.seed,
+            "personas": args.personas,
+            "poll_interval": args.poll_interval,
+            **settings,
+            "work_dir": str(args.work_dir),
+        },
+        "machine": machine_info(),
+        "versions": {**versions(), **(extra_versions or {})},
+        **sections,
+    }
+
+
 def _write_report(output: Path, text: str) -> None:
     """Write the report, keeping the local Spark section (bench/run_bench_spark.py's) of the
     file it replaces: that record is measured by another command."""
@@ -202,28 +231,20 @@ def main(argv: list[str] | None = None) -> int:
     except OutputFolderError as error:
         raise SystemExit(str(error)) from None
     work_dir.record("results.json", "inputs", "demo", *(f"users_{users}" for users in args.sizes))
-    shown_argv = sys.argv[1:] if argv is None else argv
-    results: dict[str, Any] = {
-        "command": shlex.join(["python", "bench/run_bench.py", *shown_argv]),
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "finished_at": None,
-        "settings": {
-            "sizes": args.sizes,
-            "seed": args.seed,
-            "personas": args.personas,
-            "poll_interval": args.poll_interval,
+    results = new_results(
+        "bench/run_bench.py",
+        argv,
+        args,
+        {
             "reference_max_size": args.reference_max_size,
             "peer_max_seconds": args.peer_max_seconds,
             "peer_growth_exponent": args.peer_growth_exponent,
             "duckdb_memory_limit": default_memory_limit(),
-            "work_dir": str(args.work_dir),
         },
-        "machine": machine_info(),
-        "versions": versions(),
-        "demo": None,
-        "sizes": [],
-        "notes": [],
-    }
+        demo=None,
+        sizes=[],
+        notes=[],
+    )
     results_path = args.work_dir / "results.json"
 
     peer_history: list[tuple[int, float | None]] = []

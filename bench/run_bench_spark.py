@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import shutil
 import signal
 import subprocess
@@ -38,10 +37,10 @@ from bench import inputs, render, runs, sampling  # noqa: E402
 from bench.run_bench import (  # noqa: E402
     DEFAULT_PEER,
     _describe,
+    _interrupted,
     _say,
-    machine_info,
+    new_results,
     profile_setting,
-    versions,
 )
 from segmentation.outputs import OutputFolderError, claim  # noqa: E402
 
@@ -166,10 +165,6 @@ def _write_section(output: Path, results: dict[str, Any]) -> None:
     output.write_text(render.with_spark_section(previous, render.render_spark_section(results)))
 
 
-def _interrupted(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_arguments(argv)
     signal.signal(signal.SIGTERM, _interrupted)
@@ -192,16 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     names = ([] if args.skip_demo else ["demo"]) + [f"users_{users}" for users in args.sizes]
     work_dir.record("results.json", "inputs", *names)
     profiles = (PROJECT_DIR / "profiles.yml").read_text()
-    shown_argv = sys.argv[1:] if argv is None else argv
-    results: dict[str, Any] = {
-        "command": shlex.join(["python", "bench/run_bench_spark.py", *shown_argv]),
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "finished_at": None,
-        "settings": {
-            "sizes": args.sizes,
-            "seed": args.seed,
-            "personas": args.personas,
-            "poll_interval": args.poll_interval,
+    results = new_results(
+        "bench/run_bench_spark.py",
+        argv,
+        args,
+        {
             "spark_driver_memory": args.driver_memory,
             "spark_threads": spark_threads(profiles),
             # dbt-spark's session method sets no master: pyspark's default, all cores.
@@ -209,13 +199,11 @@ def main(argv: list[str] | None = None) -> int:
             "duckdb_threads": profile_setting("SEGMENTATION_DBT_THREADS", profiles),
             "duckdb_memory_limit": profile_setting("SEGMENTATION_DUCKDB_MEMORY_LIMIT", profiles),
             "input_format": "parquet",
-            "work_dir": str(args.work_dir),
         },
-        "machine": machine_info(),
-        "versions": {**versions(), **spark_versions(args.spark_dbt)},
-        "entries": [],
-        "notes": list(args.note),
-    }
+        spark_versions(args.spark_dbt),
+        entries=[],
+        notes=list(args.note),
+    )
     if args.merge and results_path.exists():
         previous = json.loads(results_path.read_text())
         kept = merge_entries(previous.get("entries", []), set(names))
