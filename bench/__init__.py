@@ -4,5 +4,6 @@
 exports), `sampling` (wall time and peak memory of a process tree), `runs` (the dbt build and the
 peer notebook), `dbt_results` (where a build's time went, from run_results.json), `quality`
 (inertia against a full-data fit, agreement between labellings), `targets` and `render`
-(BENCHMARKS.md).
+(BENCHMARKS.md). `run_bench_spark.py` (issue 15) records the local Spark build beside DuckDB's
+and the peer's in BENCHMARKS.md's "Local Spark" section, which `run_bench.py` keeps.
 """

@@ -87,6 +87,89 @@ def _by_type(summary: Mapping[str, Any]) -> str:
     return ", ".join(f"{kind} {entry['seconds']:.1f} s ({entry['count']})" for kind, entry in parts)
 
 
+AGAINST_PEER_HEADER = (
+    "run",
+    "wall s",
+    "peak MiB",
+    "peer/ours time",
+    "peer/ours memory",
+    "dbt nodes",
+    "load",
+    "note",
+)
+
+
+def _rows_against_peer(
+    builds: Iterable[tuple[str, Mapping[str, Any] | None]],
+    peer: tuple[str, Mapping[str, Any] | None],
+    load: Callable[[Mapping[str, Any] | None], str] = _load,
+) -> list[list[str]]:
+    """AGAINST_PEER_HEADER's rows: each labelled build with peer/ours ratios, then the peer."""
+    peer_label, peer_run = peer
+    peer_ok = bool(peer_run) and peer_run.get("status") == "ok"
+    rows = []
+    for label, run in builds:
+        ok = peer_ok and bool(run) and run.get("status") == "ok"
+        rows.append(
+            [
+                label,
+                _seconds(run),
+                _mib(run),
+                f"{peer_run['wall_seconds'] / run['wall_seconds']:.2f}" if ok else "–",
+                f"{peer_run['peak_rss_bytes'] / run['peak_rss_bytes']:.2f}" if ok else "–",
+                _nodes(run),
+                load(run),
+                _run_note(run),
+            ]
+        )
+    rows.append(
+        [
+            peer_label,
+            _seconds(peer_run),
+            _mib(peer_run),
+            *(["1", "1"] if peer_ok else ["–", "–"]),
+            "–",
+            load(peer_run),
+            _run_note(peer_run),
+        ]
+    )
+    return rows
+
+
+def _time_sections(
+    timed: Iterable[tuple[str, Mapping[str, Any] | None]], level: str = "###"
+) -> list[str]:
+    """Per (heading, run_results summary): the breakdown, slowest nodes and memory high points."""
+    out: list[str] = []
+    for heading, summary in timed:
+        if not summary:
+            continue
+        out += [
+            f"{level} {heading}",
+            "",
+            f"{_breakdown(summary)}. Node time by type: {_by_type(summary)}.",
+            "",
+            *_node_table(
+                "slowest nodes",
+                summary["slowest"],
+                "share of wall",
+                lambda node, wall=summary["wall_seconds"]: f"{node['seconds'] / wall:.0%}",
+            ),
+            "",
+        ]
+        if summary.get("highest_memory"):
+            out += [
+                *_node_table(
+                    "nodes running at the memory high points",
+                    summary["highest_memory"],
+                    "tree MiB",
+                    lambda node: f"{node['rss_bytes'] / MIB:,.0f}",
+                ),
+                "",
+            ]
+    return out
+
+
 def render_markdown(results: Mapping[str, Any]) -> str:
     """BENCHMARKS.md from the harness's results."""
     machine, versions = results["machine"], results["versions"]
@@ -159,38 +242,8 @@ def render_markdown(results: Mapping[str, Any]) -> str:
     for entry in results.get("sizes", []):
         runs = entry["runs"]
         csv, parquet, peer = runs.get("csv"), runs.get("parquet"), runs.get("peer")
-        rows = []
-        for label, run in (("dbt build, CSV", csv), ("dbt build, Parquet", parquet)):
-            ok = run and run.get("status") == "ok"
-            peer_ok = peer and peer.get("status") == "ok"
-            time_ratio = (
-                f"{peer['wall_seconds'] / run['wall_seconds']:.2f}" if ok and peer_ok else "–"
-            )
-            memory_ratio = (
-                f"{peer['peak_rss_bytes'] / run['peak_rss_bytes']:.2f}" if ok and peer_ok else "–"
-            )
-            rows.append(
-                [
-                    label,
-                    _seconds(run),
-                    _mib(run),
-                    time_ratio,
-                    memory_ratio,
-                    _nodes(run),
-                    _load(run),
-                    _run_note(run),
-                ]
-            )
-        rows.append(
-            [
-                "peer notebook, CSV",
-                _seconds(peer),
-                _mib(peer),
-                *(["1", "1"] if (peer or {}).get("status") == "ok" else ["–", "–"]),
-                "–",
-                _load(peer),
-                _run_note(peer),
-            ]
+        rows = _rows_against_peer(
+            [("dbt build, CSV", csv), ("dbt build, Parquet", parquet)], ("peer notebook, CSV", peer)
         )
         inputs = entry.get("inputs", {})
         sizes = ", ".join(f"{kind} {info['bytes'] / MIB:,.1f} MiB" for kind, info in inputs.items())
@@ -199,19 +252,7 @@ def render_markdown(results: Mapping[str, Any]) -> str:
             "",
             f"Measured {entry.get('measured_at', '–')}. Inputs: {sizes}.",
             "",
-            *_table(
-                [
-                    "run",
-                    "wall s",
-                    "peak MiB",
-                    "peer/ours time",
-                    "peer/ours memory",
-                    "dbt nodes",
-                    "load",
-                    "note",
-                ],
-                rows,
-            ),
+            *_table(AGAINST_PEER_HEADER, rows),
             "",
         ]
     out += [
@@ -277,36 +318,173 @@ def render_markdown(results: Mapping[str, Any]) -> str:
             timed.append(
                 (f"{entry['users']:,} users, {label}", (entry["runs"].get(kind) or {}).get("dbt"))
             )
-    for heading, summary in timed:
-        if not summary:
-            continue
-        out += [
-            f"### {heading}",
-            "",
-            f"{_breakdown(summary)}. Node time by type: {_by_type(summary)}.",
-            "",
-            *_node_table(
-                "slowest nodes",
-                summary["slowest"],
-                "share of wall",
-                lambda node, wall=summary["wall_seconds"]: f"{node['seconds'] / wall:.0%}",
-            ),
-            "",
-        ]
-        if summary.get("highest_memory"):
-            out += [
-                *_node_table(
-                    "nodes running at the memory high points",
-                    summary["highest_memory"],
-                    "tree MiB",
-                    lambda node: f"{node['rss_bytes'] / MIB:,.0f}",
-                ),
-                "",
-            ]
+    out += _time_sections(timed)
     notes = results.get("notes") or []
     if notes:
         out += ["## Notes", "", *(f"- {note}" for note in notes), ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+# BENCHMARKS.md's "Local Spark" section is measured by another command (run_bench_spark.py) than
+# the rest of the file (run_bench.py): each rewrites only its own part, so neither wipes the
+# other's record. The section is everything between these two lines.
+SPARK_SECTION_START = (
+    "<!-- local-spark: written by bench/run_bench_spark.py (make bench-spark); "
+    "make bench keeps it -->"
+)
+SPARK_SECTION_END = "<!-- /local-spark -->"
+
+
+def spark_section(text: str) -> str:
+    """The local Spark section of a report, both marker lines included; "" when it has none. A
+    start marker without its end keeps the rest of the text (nothing of the record is lost)."""
+    start = text.find(SPARK_SECTION_START)
+    if start < 0:
+        return ""
+    end = text.find(SPARK_SECTION_END, start)
+    end = len(text) if end < 0 else end + len(SPARK_SECTION_END)
+    return text[start:end].strip() + "\n"
+
+
+def with_spark_section(text: str, section: str) -> str:
+    """`text` with its local Spark section replaced by `section` where it stands (added at the
+    end when it has none; removed when `section` is "")."""
+    old = spark_section(text)
+    if old:
+        before, _, after = text.partition(old.rstrip("\n"))
+        parts = [before.strip("\n"), section.strip(), after.strip("\n")]
+    else:
+        parts = [text.strip("\n"), section.strip()]
+    joined = "\n\n".join(part for part in parts if part)
+    return joined + "\n" if joined else ""
+
+
+def _load_span(run: Mapping[str, Any] | None) -> str:
+    """1-minute load average at the run's start → end."""
+    end = (run or {}).get("load_end")
+    return _load(run) + ("" if end is None else f" → {end:.2f}")
+
+
+def _times(numerator: Mapping[str, Any] | None, denominator: Mapping[str, Any] | None) -> str:
+    """numerator / denominator of wall time and of peak memory, e.g. Spark's over DuckDB's."""
+    if not all(run and run.get("status") == "ok" for run in (numerator, denominator)):
+        return "not compared: a run did not finish"
+    return (
+        f"wall {numerator['wall_seconds'] / denominator['wall_seconds']:.1f}×, "
+        f"peak memory {numerator['peak_rss_bytes'] / denominator['peak_rss_bytes']:.1f}×"
+    )
+
+
+def _peak_split(run: Mapping[str, Any] | None) -> str:
+    """Who held a run's peak memory, per command name (processes in parentheses when several)."""
+    split = (run or {}).get("peak_by_command") or {}
+    parts = []
+    for name, entry in split.items():
+        count = f" ({entry['processes']})" if entry["processes"] > 1 else ""
+        parts.append(f"{name}{count} {entry['rss_bytes'] / MIB:,.0f} MiB")
+    return ", ".join(parts)
+
+
+def render_spark_section(results: Mapping[str, Any]) -> str:
+    """BENCHMARKS.md's local Spark section (markers included) from run_bench_spark.py's results."""
+    settings, machine, versions = results["settings"], results["machine"], results["versions"]
+    out = [
+        SPARK_SECTION_START,
+        "## Local Spark",
+        "",
+        "**A record, not a target** (issue 15): what the project's `dbt build` takes on local "
+        "Apache Spark on this machine, beside DuckDB and the peer notebook. Measured "
+        f"{results['finished_at']} by `{results['command']}`; generated section: rerun the "
+        "command rather than editing it (`make bench` keeps it).",
+        "",
+        "For the demo (the embedded 1,000-user seed, no vars; the peer reads the seed file) and "
+        "for each size (generated by `segmentation.generator`, seed "
+        f"{settings['seed']}, personas `{settings['personas']}`: both builds read the Parquet "
+        "export, the peer the CSV export of the same users), one after the other in the same "
+        "run: the peer notebook (`../shared/bench/peer_notebook.py`), `dbt build` on DuckDB (the "
+        "default target) and `dbt build --target spark`. Local Spark runs through dbt-spark's "
+        "`session` method: "
+        f"Spark's JVM (master `{settings['spark_master']}`) is a child process of dbt's Python "
+        "process, and a fresh metastore and warehouse are made for every build. Neither build "
+        "publishes (a Spark build has no publishing step). Wall time is the whole command, "
+        "start-up included (for Spark, the JVM's). Peak memory is the peak sum of resident "
+        "memory over the whole process tree (dbt, the JVM, PySpark's Python workers), sampled "
+        f"from /proc every {settings['poll_interval'] * 1000:.0f} ms. *peer/ours* above 1 "
+        "means faster or smaller than the peer; *Spark / DuckDB* is how many times DuckDB's "
+        "wall time and peak memory the Spark build takes. *load* is the 1-minute load average "
+        "at the run's start → end: the machine is shared, so single figures are noisy and the "
+        "ratios compare runs made minutes apart.",
+        "",
+        f"- Spark: driver memory {settings['spark_driver_memory']} "
+        "(`SEGMENTATION_SPARK_DRIVER_MEMORY`), dbt threads "
+        f"{settings['spark_threads']} (profiles.yml, output `spark`)",
+        f"- DuckDB: memory_limit {settings['duckdb_memory_limit']}, dbt threads "
+        f"{settings['duckdb_threads']} (profiles.yml, output `dev`)",
+        f"- Machine: {machine['cpu_model']}, {machine['cores']} cores usable; memory "
+        f"{machine['memory_gib']:.1f} GiB; {machine['kernel']}; load average (1 min) at start "
+        f"{machine.get('load_at_start')}, at end {machine.get('load_at_end')}",
+        "- Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()),
+        "",
+    ]
+    for entry in results.get("entries", []):
+        runs = entry["runs"]
+        spark, duckdb, peer = runs.get("spark"), runs.get("duckdb"), runs.get("peer")
+        measured = f"Measured {entry.get('measured_at', '–')}."
+        if entry["name"] == "demo":
+            out += [f"### Demo: {entry['users']:,} users (embedded seed)", "", measured, ""]
+            peer_label = "peer notebook, seed CSV"
+        else:
+            sizes = ", ".join(
+                f"{kind} {info['bytes'] / MIB:,.1f} MiB"
+                for kind, info in entry.get("inputs", {}).items()
+            )
+            out += [f"### {entry['users']:,} users", "", f"{measured} Inputs: {sizes}.", ""]
+            peer_label = "peer notebook, CSV"
+        rows = _rows_against_peer(
+            [("dbt build, Spark", spark), ("dbt build, DuckDB", duckdb)],
+            (peer_label, peer),
+            load=_load_span,
+        )
+        if spark and spark.get("driver_memory") not in (None, settings["spark_driver_memory"]):
+            rows[0][-1] = f"driver memory {spark['driver_memory']}; {rows[0][-1]}".rstrip("; ")
+        out += [
+            *_table(AGAINST_PEER_HEADER, rows),
+            "",
+            f"Spark / DuckDB: {_times(spark, duckdb)}.",
+            "",
+        ]
+        held = [
+            f"{label}: {_peak_split(run)}"
+            for label, run in (("Spark build", spark), ("DuckDB build", duckdb))
+            if _peak_split(run)
+        ]
+        if held:
+            out += [f"Who held the peak memory: {'; '.join(held)}.", ""]
+    timed = [
+        (
+            f"{entry['users']:,} users{' (demo)' if entry['name'] == 'demo' else ''}, Spark",
+            (entry["runs"].get("spark") or {}).get("dbt"),
+        )
+        for entry in results.get("entries", [])
+    ]
+    if any(summary for _, summary in timed):
+        out += [
+            "### Where the Spark build's time goes",
+            "",
+            "From each Spark build's `run_results.json`, as under *Where the time goes* above. "
+            "Spark's JVM and session start when dbt opens its connection, after parsing and "
+            "before the first node, so their start-up is in *dbt's own share*, not in *start-up "
+            "and parsing*. The JVM keeps the heap it has grown to "
+            "(up to the driver memory, plus the JVM's own memory): the tree's memory hardly "
+            "falls during a build, so its high points land on the last nodes. Read them as the "
+            "JVM's size by then, not as what those nodes need.",
+            "",
+            *_time_sections(timed, level="####"),
+        ]
+    notes = results.get("notes") or []
+    if notes:
+        out += ["### Notes", "", *(f"- {note}" for note in notes), ""]
+    return "\n".join([*out, SPARK_SECTION_END]).strip() + "\n"
 
 
 def write_results(results: Mapping[str, Any], path: Path) -> None:

@@ -83,11 +83,56 @@ def versions() -> dict[str, str]:
     return found
 
 
+def profile_setting(variable: str, profiles: str | None = None) -> str:
+    """The value of a profiles.yml setting read from an environment variable: the variable's,
+    else the default profiles.yml gives it (`env_var('NAME', 'default')`), else "unknown"."""
+    if variable in os.environ:
+        return os.environ[variable]
+    text = (PROJECT_DIR / "profiles.yml").read_text() if profiles is None else profiles
+    found = re.search(rf"env_var\('{re.escape(variable)}', '([^']+)'\)", text)
+    return found.group(1) if found else "unknown"
+
+
 def default_memory_limit() -> str:
     """The DuckDB memory_limit profiles.yml uses when SEGMENTATION_DUCKDB_MEMORY_LIMIT is unset."""
-    text = (PROJECT_DIR / "profiles.yml").read_text()
-    found = re.search(r"env_var\('SEGMENTATION_DUCKDB_MEMORY_LIMIT', '([^']+)'\)", text)
-    return found.group(1) if found else "unknown"
+    return profile_setting("SEGMENTATION_DUCKDB_MEMORY_LIMIT")
+
+
+def new_results(
+    script: str,
+    argv: list[str] | None,
+    args: argparse.Namespace,
+    settings: dict[str, Any],
+    extra_versions: dict[str, str] | None = None,
+    **sections: Any,
+) -> dict[str, Any]:
+    """A run's results as a harness starts them: its command, when, the settings (the inputs'
+    and sampling's, then `settings`), the machine, the versions, then `sections`."""
+    shown_argv = sys.argv[1:] if argv is None else argv
+    return {
+        "command": shlex.join(["python", script, *shown_argv]),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "finished_at": None,
+        "settings": {
+            "sizes": args.sizes,
+            "seed": args.seed,
+            "personas": args.personas,
+            "poll_interval": args.poll_interval,
+            **settings,
+            "work_dir": str(args.work_dir),
+        },
+        "machine": machine_info(),
+        "versions": {**versions(), **(extra_versions or {})},
+        **sections,
+    }
+
+
+def _write_report(output: Path, text: str) -> None:
+    """Write the report, keeping the local Spark section (bench/run_bench_spark.py's) of the
+    file it replaces: that record is measured by another command."""
+    previous = output.read_text() if output.exists() else ""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render.with_spark_section(text, render.spark_section(previous)))
 
 
 def _say(message: str) -> None:
@@ -176,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         measured = args.work_dir / "results.json"
         if not measured.exists():
             raise SystemExit(f"--render-only: no {measured} to render (run the benchmark first)")
-        args.output.write_text(render.render_markdown(json.loads(measured.read_text())))
+        _write_report(args.output, render.render_markdown(json.loads(measured.read_text())))
         _say(f"wrote {args.output} from {measured}")
         return 0
     # The work dir is a folder of the harness's own (created and marked; refused if it holds
@@ -186,30 +231,20 @@ def main(argv: list[str] | None = None) -> int:
     except OutputFolderError as error:
         raise SystemExit(str(error)) from None
     work_dir.record("results.json", "inputs", "demo", *(f"users_{users}" for users in args.sizes))
-    shown_argv = sys.argv[1:] if argv is None else argv
-    results: dict[str, Any] = {
-        "command": shlex.join(["python", "bench/run_bench.py", *shown_argv]),
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "finished_at": None,
-        "settings": {
-            "sizes": args.sizes,
-            "seed": args.seed,
-            "personas": args.personas,
-            "poll_interval": args.poll_interval,
+    results = new_results(
+        "bench/run_bench.py",
+        argv,
+        args,
+        {
             "reference_max_size": args.reference_max_size,
             "peer_max_seconds": args.peer_max_seconds,
             "peer_growth_exponent": args.peer_growth_exponent,
-            "duckdb_memory_limit": os.environ.get(
-                "SEGMENTATION_DUCKDB_MEMORY_LIMIT", default_memory_limit()
-            ),
-            "work_dir": str(args.work_dir),
+            "duckdb_memory_limit": default_memory_limit(),
         },
-        "machine": machine_info(),
-        "versions": versions(),
-        "demo": None,
-        "sizes": [],
-        "notes": [],
-    }
+        demo=None,
+        sizes=[],
+        notes=[],
+    )
     results_path = args.work_dir / "results.json"
 
     peer_history: list[tuple[int, float | None]] = []
@@ -241,8 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         results["machine"]["load_at_end"] = sampling.load_average()
         render.write_results(results, results_path)
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(render.render_markdown(results))
+        _write_report(args.output, render.render_markdown(results))
 
     peer_available = not args.no_peer and args.peer.exists()
     if not args.no_peer and not args.peer.exists():

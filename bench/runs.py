@@ -77,6 +77,7 @@ def _run_record(measured: Measurement, log: Path) -> dict[str, Any]:
         "status": status,
         "wall_seconds": measured.wall_seconds,
         "peak_rss_bytes": measured.peak_rss_bytes,
+        "peak_by_command": measured.peak_by_command,
         "samples": measured.samples,
         "returncode": measured.returncode,
         "load": measured.load_average_at_start,
@@ -114,24 +115,46 @@ def _measure(command: list[str], *, log_path: Path, **options: Any) -> Measureme
         raise
 
 
-def run_build(run_dir: Path, variables: dict, args: argparse.Namespace) -> dict[str, Any]:
-    """`dbt build` on a fresh warehouse in `run_dir`, measured; plus run_results' breakdown."""
+def run_build(
+    run_dir: Path,
+    variables: dict,
+    args: argparse.Namespace,
+    *,
+    dbt: str | None = None,
+    target_name: str | None = None,
+    env_overrides: dict[str, str] | None = None,
+    publish: bool = True,
+) -> dict[str, Any]:
+    """`dbt build` on a fresh warehouse in `run_dir`, measured; plus run_results' breakdown.
+
+    `dbt` is the executable (default: the one beside this Python), `target_name` the profile's
+    target (default: its default, DuckDB); `publish` adds `make build`'s publishing step.
+    """
     database = run_dir / "warehouse.duckdb"
-    target, logs = run_dir / "target", run_dir / "logs"
+    target, logs, build_dir = run_dir / "target", run_dir / "logs", run_dir / "build"
     remove_warehouse(database)
-    for stale in (target, logs):
+    # The build dir holds local Spark's metastore and tables (a build into an existing Spark
+    # warehouse is not a fresh build) and what publishing wrote.
+    for stale in (target, logs, build_dir):
         shutil.rmtree(stale, ignore_errors=True)
     env = {
         **os.environ,
         "DBT_PROFILES_DIR": str(PROJECT_DIR),
         "SEGMENTATION_DUCKDB_PATH": str(database),
-        "SEGMENTATION_BUILD_DIR": str(run_dir / "build"),
+        "SEGMENTATION_BUILD_DIR": str(build_dir),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_USE_COLORS": "false",
+        # The Python models import this checkout's package, not whichever checkout the
+        # virtualenv's editable install points at (a worktree measures its own code).
+        "PYTHONPATH": os.pathsep.join(
+            part for part in (str(PROJECT_DIR / "python"), os.environ.get("PYTHONPATH")) if part
+        ),
+        **(env_overrides or {}),
     }
     command = [
-        _dbt_executable(),
+        dbt or _dbt_executable(),
         "build",
+        *(["--target", target_name] if target_name else []),
         "--project-dir",
         str(PROJECT_DIR),
         "--target-path",
@@ -159,7 +182,7 @@ def run_build(run_dir: Path, variables: dict, args: argparse.Namespace) -> dict[
             json.loads(run_results.read_text()), measured.wall_seconds, timeline=measured.timeline
         )
     _failed_nodes_reason(record)
-    if record["status"] == "ok":
+    if publish and record["status"] == "ok":
         # Publishing (the audience files, the Parquet version, the serving database) is the
         # step `make build` runs after `dbt build`: part of the build's time and memory.
         published = _measure(

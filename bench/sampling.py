@@ -82,9 +82,72 @@ def resident_bytes(pid: int) -> int:
     return int(fields[1]) * PAGE_BYTES
 
 
+# include/linux/sched.h: the process was forked and has not exec'd (yet).
+PF_FORKNOEXEC = 0x40
+
+
+def _flags_and_resident(pid: int) -> tuple[int, int] | None:
+    """(kernel flags, resident bytes) of one process, from /proc/<pid>/stat; None when gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # After the command name (in parentheses): state is field 3, flags 9, rss (pages) 24.
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return int(fields[6]), int(fields[21]) * PAGE_BYTES
+
+
+def tree_members(pid: int) -> list[tuple[int, int]]:
+    """(pid, resident bytes it adds to the tree) for `pid` and its living descendants.
+
+    A process forked but not (yet) exec'd counts only what it holds beyond its parent: until it
+    execs it runs in its parent's address space (vfork, posix_spawn: how the JVM and Python
+    start commands) or in a copy-on-write copy of it, and its RSS repeats its parent's. Counted
+    in full, each command Spark's JVM starts (Hadoop's chmod and the like, for the files it
+    writes) doubled the tree's peak in the sample that caught it. A forked worker that rewrites
+    pages it shares with its parent is counted low.
+    """
+    members: list[tuple[int, int]] = []
+    resident_of: dict[int, int] = {}
+    queue: list[tuple[int, int | None]] = [(pid, None)]
+    while queue:
+        current, parent = queue.pop()
+        if current in resident_of:
+            continue
+        found = _flags_and_resident(current)
+        if found is None:
+            continue
+        flags, resident = found
+        resident_of[current] = resident
+        if flags & PF_FORKNOEXEC and parent is not None:
+            resident = max(0, resident - resident_of[parent])
+        members.append((current, resident))
+        queue.extend((child, current) for child in child_pids(current))
+    return members
+
+
 def tree_resident_bytes(pid: int) -> int:
-    """Sum of the resident set sizes of `pid` and its descendants."""
-    return sum(resident_bytes(member) for member in process_tree(pid))
+    """Resident memory of `pid` and its descendants (each counted as tree_members says)."""
+    return sum(resident for _, resident in tree_members(pid))
+
+
+def command_name(pid: int) -> str:
+    """The process's command name (/proc/<pid>/comm: java, dbt, python3, …)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() or "?"
+    except OSError:
+        return "(exited)"
+
+
+def by_command(members: Sequence[tuple[str, int]]) -> dict[str, dict[str, int]]:
+    """(command name, RSS bytes) per process -> per command name, its processes and their RSS,
+    largest first: who held the memory (dbt's Python, Spark's JVM, its Python workers)."""
+    grouped: dict[str, dict[str, int]] = {}
+    for name, resident in members:
+        entry = grouped.setdefault(name, {"processes": 0, "rss_bytes": 0})
+        entry["processes"] += 1
+        entry["rss_bytes"] += resident
+    return dict(sorted(grouped.items(), key=lambda item: -item[1]["rss_bytes"]))
 
 
 def load_average() -> float | None:
@@ -107,6 +170,8 @@ class Measurement:
     peak_rss_bytes: int
     samples: int
     timed_out: bool = False
+    # At the peak sample, per command name: its processes and their RSS (see by_command).
+    peak_by_command: dict[str, dict[str, int]] = field(default_factory=dict)
     load_average_at_start: float | None = None
     # (epoch seconds, tree RSS bytes) of every sample: lines memory up with dbt's node timings.
     timeline: list[tuple[float, int]] = field(default_factory=list, repr=False)
@@ -121,6 +186,7 @@ class _TreeSampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid, self.interval, self.timeout, self.started = pid, interval, timeout, started
         self.peak = 0
+        self.peak_by_command: dict[str, dict[str, int]] = {}
         self.timeline: list[tuple[float, int]] = []  # (epoch seconds, tree RSS bytes)
         self.timed_out = False
         self.stopping = threading.Event()
@@ -128,8 +194,14 @@ class _TreeSampler(threading.Thread):
     def run(self) -> None:
         killed_at = None
         while not self.stopping.is_set():
-            resident = tree_resident_bytes(self.pid)
-            self.peak = max(self.peak, resident)
+            members = tree_members(self.pid)
+            resident = sum(size for _, size in members)
+            if resident > self.peak:
+                # Names are read at a new peak only: the breakdown of the peak sample.
+                self.peak = resident
+                self.peak_by_command = by_command(
+                    [(command_name(pid), size) for pid, size in members if size]
+                )
             self.timeline.append((time.time(), resident))
             elapsed = time.perf_counter() - self.started
             if self.timeout is not None and elapsed > self.timeout:
@@ -187,6 +259,7 @@ def measure(
                 peak_rss_bytes=sampler.peak,
                 samples=len(sampler.timeline),
                 load_average_at_start=load,
+                peak_by_command=sampler.peak_by_command,
             )
             raise
         wall = time.perf_counter() - started
@@ -200,5 +273,6 @@ def measure(
         samples=len(sampler.timeline),
         timed_out=sampler.timed_out,
         load_average_at_start=load,
+        peak_by_command=sampler.peak_by_command,
         timeline=sampler.timeline,
     )

@@ -174,3 +174,48 @@ def test_report_has_a_table_per_size_quality_and_targets():
     assert "| 1,000,000 | 200,000 |" in text and "1.00400" in text
     assert "Test CPU, 2 cores" in text and "duckdb 2.0.1" in text
     assert "| 1M users: dbt build (CSV) ≥ 4× faster than the peer | peer/ours 5.00× " in text
+
+
+SPARK = (
+    f"{render.SPARK_SECTION_START}\n## Local Spark\n\n| spark | 1 |\n{render.SPARK_SECTION_END}\n"
+)
+
+
+def test_the_local_spark_section_is_found_replaced_where_it_stands_and_added():
+    report = "# Benchmarks\n\n## Notes\n\n- a note\n"
+    assert render.spark_section(report) == ""
+    with_spark = render.with_spark_section(report, SPARK)
+    assert with_spark == report + "\n" + SPARK
+    assert render.spark_section(with_spark) == SPARK
+    # Replaced where it stands, the text around it kept.
+    middle = "# Benchmarks\n\n" + SPARK + "\n## Notes\n"
+    newer = SPARK.replace("| 1 |", "| 2 |")
+    assert render.with_spark_section(middle, newer) == "# Benchmarks\n\n" + newer + "\n## Notes\n"
+    assert render.with_spark_section(middle, "") == "# Benchmarks\n\n## Notes\n"
+    assert render.with_spark_section("", SPARK) == SPARK
+    # A start marker without its end: the rest of the file is the section (nothing is lost).
+    cut = "# Benchmarks\n\n" + SPARK.replace(render.SPARK_SECTION_END, "") + "\n## Later\n"
+    assert render.spark_section(cut).rstrip().endswith("## Later")
+
+
+def test_rewriting_the_report_keeps_the_local_spark_section(tmp_path):
+    work, output = tmp_path / "work", tmp_path / "BENCHMARKS.md"
+    work.mkdir()
+    (work / "results.json").write_text(json.dumps(_results()))
+    output.write_text("# Benchmarks\n\nan older report\n\n" + SPARK)
+    arguments = ["--render-only", "--work-dir", str(work), "--output", str(output)]
+    assert run_bench.main(arguments) == 0
+    text = output.read_text()
+    assert "an older report" not in text and "## Targets" in text
+    assert text.endswith("\n\n" + SPARK) and text.count(render.SPARK_SECTION_START) == 1
+    assert run_bench.main(arguments) == 0
+    assert output.read_text() == text
+
+
+def test_a_profile_setting_is_the_environment_s_else_the_profile_s_default(monkeypatch):
+    profiles = "memory: \"{{ env_var('SEGMENTATION_SPARK_DRIVER_MEMORY', '2g') }}\""
+    monkeypatch.delenv("SEGMENTATION_SPARK_DRIVER_MEMORY", raising=False)
+    assert run_bench.profile_setting("SEGMENTATION_SPARK_DRIVER_MEMORY", profiles) == "2g"
+    assert run_bench.profile_setting("SEGMENTATION_OTHER", profiles) == "unknown"
+    monkeypatch.setenv("SEGMENTATION_SPARK_DRIVER_MEMORY", "6g")
+    assert run_bench.profile_setting("SEGMENTATION_SPARK_DRIVER_MEMORY", profiles) == "6g"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+
 import pytest
 
 from bench import inputs, runs
@@ -26,3 +30,40 @@ def test_peer_is_skipped_where_the_estimate_exceeds_the_limit():
     assert runs.peer_skip_reason([(10_000_000, 5000.0)], 1_000_000) is None
     assert "did not finish" in runs.peer_skip_reason([(100_000, None)], 1_000_000)
     assert runs.estimate_seconds(1000, 10.0, 2000, exponent=1.0) == pytest.approx(20.0)
+
+
+def test_a_build_on_another_target_gets_a_fresh_build_dir_and_no_publishing(tmp_path):
+    # A stand-in for dbt that records how it was called and succeeds (builds nothing).
+    fake_dbt = tmp_path / "dbt"
+    fake_dbt.write_text(
+        "#!/bin/sh\n"
+        'printf "%s\\n" "$@" > "$SEGMENTATION_BUILD_DIR.argv"\n'
+        'printf "%s\\n" "$PYTHONPATH" "$SEGMENTATION_SPARK_DRIVER_MEMORY" > '
+        '"$SEGMENTATION_BUILD_DIR.env"\n'
+        'ls "$SEGMENTATION_BUILD_DIR" > "$SEGMENTATION_BUILD_DIR.listing" 2>&1\n'
+        "exit 0\n"
+    )
+    fake_dbt.chmod(0o755)
+    run_dir = tmp_path / "spark"
+    left_over = run_dir / "build" / "spark" / "warehouse"
+    left_over.mkdir(parents=True)  # an earlier build's Spark warehouse
+    args = argparse.Namespace(run_timeout=60, poll_interval=0.01)
+    record = runs.run_build(
+        run_dir,
+        {"user_profiles_path": "/data/users.parquet"},
+        args,
+        dbt=str(fake_dbt),
+        target_name="spark",
+        env_overrides={"SEGMENTATION_SPARK_DRIVER_MEMORY": "3g"},
+        publish=False,
+    )
+    argv = (run_dir / "build.argv").read_text().splitlines()
+    assert argv[:3] == ["build", "--target", "spark"]
+    assert argv[-1] == json.dumps({"user_profiles_path": "/data/users.parquet"})
+    pythonpath, driver_memory = (run_dir / "build.env").read_text().splitlines()
+    assert pythonpath.split(os.pathsep)[0] == str(runs.PROJECT_DIR / "python")
+    assert driver_memory == "3g"
+    # The earlier warehouse was gone before dbt started.
+    assert "No such file" in (run_dir / "build.listing").read_text()
+    # No publishing step (a real one would fail here: there is no warehouse to publish).
+    assert record["status"] == "ok" and "publish" not in record

@@ -84,3 +84,63 @@ def test_measure_reports_failures_and_kills_on_timeout(tmp_path):
     assert "oops" in (tmp_path / "a.log").read_text()
     stuck = sampling.measure(["sleep", "60"], log_path=tmp_path / "b.log", timeout=0.3)
     assert stuck.timed_out and not stuck.ok and stuck.returncode == -signal.SIGTERM
+
+
+def test_the_peak_is_split_by_command_name(tmp_path):
+    # Two processes named "holder" (a link to Python) of 80 MiB each under one shell.
+    holder = tmp_path / "holder"
+    holder.symlink_to(sys.executable)
+    hold = f"{holder} -c 'import time; block = b\"x\" * (80 << 20); time.sleep(3)'"
+    measured = sampling.measure(
+        ["sh", "-c", f"{hold} & {hold} & wait"], log_path=tmp_path / "holders.log"
+    )
+    assert measured.ok, (tmp_path / "holders.log").read_text()
+    split = measured.peak_by_command
+    assert list(split)[0] == "holder" and split["holder"]["processes"] == 2
+    assert split["holder"]["rss_bytes"] >= 2 * 80 * MIB
+    assert split["sh"]["processes"] == 1
+    assert sum(entry["rss_bytes"] for entry in split.values()) == measured.peak_rss_bytes
+
+
+def test_by_command_groups_and_orders_by_memory():
+    split = sampling.by_command([("python3", 50), ("java", 400), ("python3", 70), ("dbt", 300)])
+    assert split == {
+        "java": {"processes": 1, "rss_bytes": 400},
+        "dbt": {"processes": 1, "rss_bytes": 300},
+        "python3": {"processes": 2, "rss_bytes": 120},
+    }
+    assert list(split) == ["java", "dbt", "python3"]
+
+
+# A process holding 100 MiB forks a child that does not exec: the child's RSS repeats the
+# parent's pages (as a JVM's or Python's spawned child does until it execs).
+FORK_SCRIPT = textwrap.dedent(
+    """
+    import os, sys, time
+    block = b"x" * (100 << 20)
+    if os.fork() == 0:
+        time.sleep(60)
+        os._exit(0)
+    print("forked", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def test_a_child_that_has_not_exec_d_counts_only_what_it_adds_to_its_parent(tmp_path):
+    script = tmp_path / "fork.py"
+    script.write_text(FORK_SCRIPT)
+    process = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert process.stdout.readline().strip() == "forked"
+        members = dict(sampling.tree_members(process.pid))
+        (child,) = set(members) - {process.pid}
+        # Each process's own RSS holds the 100 MiB: summed naively, the tree held 200.
+        assert sampling.resident_bytes(child) >= 100 * MIB
+        assert members[process.pid] >= 100 * MIB and members[child] < 10 * MIB
+        assert sampling.tree_resident_bytes(process.pid) < 120 * MIB
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
