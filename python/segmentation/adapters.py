@@ -82,12 +82,23 @@ def read_frame(relation: Any, columns: Sequence[str] | None = None) -> pd.DataFr
     """A dbt relation as a pandas DataFrame, all its columns or the named ones, rows in the
     relation's order: a DuckDB relation's own, a Spark DataFrame's (which a table does not
     keep) by ``source_row_number`` where it has one. Every Python model reads its inputs
-    through this function, so porting them to another engine changes this function only."""
+    through this function, so porting them to another engine changes this function only.
+
+    A DataFrame with ``to_pandas`` (Snowpark on Snowflake, BigQuery DataFrames) is read with it,
+    its column names in lower case (Snowflake upper-cases unquoted names), then put in
+    ``source_row_number`` order in pandas. Neither is tested on its engine here (README,
+    Engines)."""
     if is_spark(relation):
         if "source_row_number" in relation.columns:
             relation = relation.orderBy("source_row_number")
         selected = relation.select(*columns) if columns is not None else relation
         return selected.toPandas()
+    if hasattr(relation, "to_pandas"):
+        frame = relation.to_pandas()
+        frame.columns = [str(name).lower() for name in frame.columns]
+        if "source_row_number" in frame.columns:
+            frame = frame.sort_values("source_row_number", kind="stable").reset_index(drop=True)
+        return frame[list(columns)] if columns is not None else frame
     selected = relation.select(*columns) if columns is not None else relation
     return selected.df()
 

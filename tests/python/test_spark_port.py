@@ -112,6 +112,28 @@ def test_read_frame_reads_a_spark_frame_in_input_order():
     assert adapters.read_frame(_SparkFrame(without_order))["y"].tolist() == [2, 1]
 
 
+class _WarehouseFrame:
+    """What read_frame needs of a Snowpark or BigQuery DataFrame: to_pandas, with Snowflake's
+    upper-case names for unquoted columns, in no particular row order."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+
+    def to_pandas(self):
+        return self.frame.rename(columns=str.upper)
+
+
+def test_read_frame_reads_a_warehouse_frame_in_input_order_with_our_names():
+    stored = pd.DataFrame({"source_row_number": [2, 3, 1], "x": [20.0, 30.0, 10.0], "y": [2, 3, 1]})
+    frame = adapters.read_frame(_WarehouseFrame(stored), ["x", "source_row_number"])
+    assert frame.to_dict("list") == {"x": [10.0, 20.0, 30.0], "source_row_number": [1, 2, 3]}
+    assert list(adapters.read_frame(_WarehouseFrame(stored)).columns) == [
+        "source_row_number",
+        "x",
+        "y",
+    ]
+
+
 def test_spark_columns_are_classified_like_duckdb_ones():
     frame = _SparkFrame(
         pd.DataFrame(),
