@@ -58,7 +58,8 @@
 {% endmacro %}
 
 
-{# on-run-end: the outcome of every node. A full build ran every enabled model of the project. #}
+{# on-run-end: the outcome of every node. A full build ran every enabled model and data test of
+    the project; unit tests may be left out (`make build` does: they check logic, not data). #}
 {% macro record_build_end(results) %}
     {% if not logs_this_command() %}
         {{ return('') }}
@@ -76,7 +77,7 @@
     {% endfor %}
     {% set missing = [] %}
     {% for node in graph.nodes.values() %}
-        {% if node.resource_type == 'model' and node.config.enabled and node.unique_id not in ran %}
+        {% if node.resource_type in ('model', 'test') and node.config.enabled and node.unique_id not in ran %}
             {% do missing.append(node.name) %}
         {% endif %}
     {% endfor %}

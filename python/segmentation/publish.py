@@ -640,8 +640,9 @@ def check_publishable(build: BuildRecord | None, warehouse: Path) -> None:
         raise PublishRefused(f"the last dbt build on {warehouse} ({when}) ran with --empty.")
     if not build.is_full_build:
         raise PublishRefused(
-            f"the last dbt build on {warehouse} ({when}) selected only part of the project; "
-            "run `dbt build` without --select/--exclude to publish."
+            f"the last dbt build on {warehouse} ({when}) left out models or data tests; "
+            "run `dbt build` without --select/--exclude to publish (leaving out unit tests, "
+            "as `make build` does, is fine)."
         )
 
 

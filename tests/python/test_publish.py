@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -266,7 +267,7 @@ def _read_in_another_process(serving: Path) -> str:
         ({"status": "failed"}, "did not succeed: 1 node(s) failed, 3 skipped; failed: assert_some"),
         ({"status": "running"}, "never finished"),
         ({"command": "run"}, "was `dbt run`"),
-        ({"is_full_build": False}, "selected only part of the project"),
+        ({"is_full_build": False}, "left out models or data tests"),
         ({"is_empty": True}, "ran with --empty"),
     ],
 )
@@ -671,3 +672,41 @@ def test_a_warehouse_held_by_a_writer_gets_one_line_naming_the_process(tmp_path,
     assert f"PID {holder.pid}" in error and error.rstrip().endswith("then run `make publish`.")
     assert len(error.strip().splitlines()) == 1
     assert not (published_dir / SERVING_DATABASE).exists()
+
+
+def _makefile_build_flags() -> list[str]:
+    """The flags `make build` gives `dbt build` (the Makefile's DBT_BUILD_FLAGS)."""
+    text = (PROJECT_DIR / "Makefile").read_text()
+    found = re.search(r"^DBT_BUILD_FLAGS\s*:?=\s*(.*)$", text, re.MULTILINE)
+    assert found, "the Makefile defines no DBT_BUILD_FLAGS"
+    assert "$(BIN)/dbt build $(DBT_BUILD_FLAGS) " in text, "make build does not pass them"
+    return found.group(1).split()
+
+
+def test_the_production_build_publishes_and_a_build_without_data_tests_does_not(tmp_path):
+    """Issue 16: `make build` leaves out the unit tests (README, "What make build runs"), and
+    that build is published; one that also leaves out the data tests that guard the marts is
+    refused, and what readers see stays as it was."""
+    flags = _makefile_build_flags()
+    assert flags == ["--exclude-resource-type", "unit_test"]
+    production = run_dbt(tmp_path / "production", extra=flags)
+    assert production.ok, production.output
+    ran = [
+        result["unique_id"].split(".")[0]
+        for result in json.loads(
+            (tmp_path / "production" / "target" / "run_results.json").read_text()
+        )["results"]
+    ]
+    assert "unit_test" not in ran
+    assert ran.count("test") > 100
+    published = run_publish(production.database)
+    assert published.returncode == 0, published.stdout + published.stderr
+    untested = run_dbt(
+        tmp_path / "production",
+        extra=["--exclude-resource-type", "unit_test", "--exclude-resource-type", "test"],
+        database=production.database,
+    )
+    assert untested.ok, untested.output
+    refused = run_publish(production.database)
+    assert refused.returncode == 1
+    assert "left out models or data tests" in refused.stderr
