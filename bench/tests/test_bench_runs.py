@@ -131,3 +131,65 @@ def test_the_peer_s_memory_is_extrapolated_linearly_and_its_time_by_growth():
     assert estimate["wall_seconds"] == pytest.approx(600.0)
     assert estimate["from_sizes"] == [10_000, 1_000_000, 10_000_000]
     assert runs.estimate_peer(measured[:1], 100_000_000) is None
+
+
+def test_sizes_up_to_the_csv_limit_get_every_shape_above_it_one_from_parquet():
+    from bench import run_bench
+
+    assert run_bench.plan([10_000, 100_000_000], ["planted", "export-like"], 10_000_000, "x") == [
+        (10_000, "planted", ("csv", "parquet")),
+        (10_000, "export-like", ("csv", "parquet")),
+        (100_000_000, "x", ("parquet",)),
+    ]
+    assert run_bench.parse_shapes("export-like, planted,export-like") == ["export-like", "planted"]
+    with pytest.raises(argparse.ArgumentTypeError, match="shapes are"):
+        run_bench.parse_shapes("planted,blobs")
+    assert run_bench.build_arguments(["--personas", "default"]).shapes == ["planted"]
+    assert run_bench.build_arguments([]).shapes == ["planted", "export-like"]
+
+
+def test_the_peer_history_and_estimate_are_of_the_same_shape():
+    from bench import run_bench
+
+    gib = 1024**3
+
+    def entry(users, shape, peer):
+        return {"users": users, "shape": shape, "runs": {"peer": peer}}
+
+    ok = {"status": "ok", "wall_seconds": 10.0, "peak_rss_bytes": gib}
+    entries = [
+        entry(1_000_000, "planted", {**ok, "peak_rss_bytes": 100 * gib}),
+        entry(1_000_000, "export-like", ok),
+        entry(10_000_000, "export-like", {**ok, "wall_seconds": 100.0, "peak_rss_bytes": 7 * gib}),
+        entry(20_000_000, "export-like", {"status": "stopped at cap"}),
+    ]
+    assert run_bench.peer_history(entries, "export-like") == [
+        (1_000_000, 10.0),
+        (10_000_000, 100.0),
+        (20_000_000, None),
+    ]
+    estimate = run_bench.estimated_peer(entries, "export-like", 100_000_000, 23.5, 1.0)
+    assert estimate["status"] == "estimated"
+    # (7 - 1) GiB over 9M users: 2/3 GiB per million; at 100M about 67 GiB.
+    assert estimate["gib_per_million_users"] == pytest.approx(2 / 3)
+    assert estimate["estimated_peak_rss_bytes"] / gib == pytest.approx(67.0)
+    assert estimate["reason"].startswith("estimated, not run: 67 GiB > machine's 24 GiB")
+    lone = run_bench.estimated_peer(entries, "planted", 100_000_000, 23.5, 1.0)
+    assert lone["status"] == "skipped" and "fewer than two" in lone["reason"]
+
+
+def test_the_verdict_is_the_latest_run_s(tmp_path):
+    import duckdb
+
+    from bench import quality
+
+    database = tmp_path / "warehouse.duckdb"
+    assert quality.read_verdict(database) is None
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("create schema marts")
+        connection.execute(
+            "create table marts.dim_segmentation_runs as select * from (values "
+            "('strong', timestamp '2026-01-01', false), ('none', timestamp '2026-01-02', true)) "
+            "as t(structure_verdict, run_started_at, is_latest)"
+        )
+    assert quality.read_verdict(database) == "none"
