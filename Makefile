@@ -133,10 +133,12 @@ $(MUTATION_STAMP): $(STAMP) requirements-mutation.txt
 mutation: $(MUTATION_STAMP)
 	$(BIN)/python mutation/run_mutation.py --modules '$(MUTATE)' --threshold $(MUTATION_THRESHOLD) --work-dir "$(MUTATION_DIR)"
 
-## bench: issue 4's benchmark against the reference notebook (10k to 10M users; slow). The
-## harness is tooling beside the package (bench/), e.g. `make bench BENCH_SIZES=10000
-## BENCH_OUTPUT=build/bench.md` for a quick run that leaves BENCHMARKS.md alone
-BENCH_SIZES ?= 10000,100000,1000000,10000000
+## bench: issue 16's benchmark of the production build against the reference notebook: the demo
+## cold and warm, then 10k to 10M users in both shapes (planted, export-like) from CSV and
+## Parquet, and 100M export-like from Parquet only (slow: hours). The harness is tooling beside
+## the package (bench/), e.g. `make bench BENCH_SIZES=10000 BENCH_OUTPUT=build/bench.md` for a
+## quick run that leaves BENCHMARKS.md alone
+BENCH_SIZES ?= 10000,100000,1000000,10000000,100000000
 BENCH_OUTPUT ?= BENCHMARKS.md
 bench: setup
 	$(BIN)/python bench/run_bench.py --sizes $(BENCH_SIZES) --work-dir "$(SEGMENTATION_BUILD_DIR)/bench" --output "$(BENCH_OUTPUT)"

@@ -268,22 +268,43 @@ def clustering_settings(manifest_path: Path) -> tuple[dict[str, Any], str | None
     return settings, note
 
 
+def read_verdict(database: Path) -> str | None:
+    """The structure verdict (strong, weak, none) the build recorded: dim_segmentation_runs'
+    latest run (None when the warehouse has no such table or row)."""
+    if not Path(database).exists():
+        return None
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{database}' as built (read_only)")
+        try:
+            relation = find_relation(connection, "dim_segmentation_runs", "built")
+        except LookupError:
+            return None
+        columns = {row[0] for row in connection.sql(f"describe {relation}").fetchall()}
+        order = "is_latest desc, " if "is_latest" in columns else ""
+        rows = connection.sql(
+            f"select structure_verdict from {relation} order by {order}run_started_at desc limit 1"
+        ).fetchall()
+    return rows[0][0] if rows else None
+
+
 def measure_quality(entry: dict[str, Any], reference_max_size: int) -> dict[str, Any]:
     """Inertia on all users vs a full-data fit (up to `reference_max_size` users); ARI against
-    the peer and between the builds."""
+    the peer and between the builds (an entry without a CSV build: the Parquet build's alone)."""
     runs = entry["runs"]
-    csv_run, parquet_run, peer_run = runs["csv"], runs["parquet"], runs.get("peer") or {}
+    missing = {"status": "not run", "database": ""}
+    csv_run, parquet_run = runs.get("csv") or missing, runs.get("parquet") or missing
+    peer_run = runs.get("peer") or {}
     quality: dict[str, Any] = {}
     notes = []
     candidates = [run for run in (csv_run, parquet_run) if run["status"] == "ok"] or [
-        run for run in (csv_run, parquet_run) if Path(run["database"]).exists()
+        run for run in (csv_run, parquet_run) if run["database"] and Path(run["database"]).exists()
     ]
     if not candidates:
         return {"note": "no warehouse to measure"}
     ours = candidates[0]
     if ours["status"] != "ok":
         notes.append(f"from the tables a failed build left ({ours['database']})")
-    elif ours is parquet_run:
+    elif ours is parquet_run and csv_run is not missing:
         notes.append("measured on the Parquet build (the CSV build failed)")
     with duckdb.connect() as connection:
         connection.execute(f"attach '{ours['database']}' as ours (read_only)")

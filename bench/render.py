@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from bench.sampling import MIB
-from bench.targets import evaluate_targets
+from bench.targets import demo_runs, entry_shape, evaluate_targets
 
 
 def _seconds(run: Mapping[str, Any] | None) -> str:
@@ -170,6 +170,14 @@ def _time_sections(
     return out
 
 
+def _shapes(results: Mapping[str, Any]) -> str:
+    settings = results["settings"]
+    shapes = settings.get("shapes") or [
+        entry_shape({}, settings)
+    ]  # older results: the personas setting
+    return ", ".join(f"`{shape}`" for shape in shapes)
+
+
 def render_markdown(results: Mapping[str, Any]) -> str:
     """BENCHMARKS.md from the harness's results."""
     machine, versions = results["machine"], results["versions"]
@@ -177,18 +185,23 @@ def render_markdown(results: Mapping[str, Any]) -> str:
     out = [
         "# Benchmarks",
         "",
-        f"Measured {results['finished_at']} by `{results['command']}` (issue 4). "
+        f"Measured {results['finished_at']} by `{results['command']}` (issue 16). "
         "Generated file: rerun the command rather than editing it.",
         "",
-        "Each size's input is generated once as CSV and as Parquet (`segmentation.generator`, "
-        f"seed {settings['seed']}, personas `{settings['personas']}`), then, one after the "
-        "other: the project's full `dbt build` (every model, data test and unit test) reading "
-        "the CSV, the same reading the Parquet, and the peer notebook "
+        "Each size's input is generated once per shape as CSV and as Parquet "
+        f"(`segmentation.generator`, seed {settings['seed']}, shapes {_shapes(results)}: "
+        "`planted` has five planted personas, `export-like` the real export's shares in "
+        "independent columns, no structure), then, one after the other: the production "
+        f"`dbt build {' '.join(settings.get('build_flags') or ['(all nodes)'])}` (as `make "
+        "build` runs it: every model and data test; unit tests run in `make test`), plus "
+        "publishing, reading the CSV, the same reading the Parquet, and the peer notebook "
         "(`../shared/bench/peer_notebook.py`, pandas + scikit-learn) on the same CSV. Wall "
         "time is the whole command, start-up included. Peak memory is the peak sum of resident "
         f"memory over the process and all its descendants, sampled from /proc every "
         f"{settings['poll_interval'] * 1000:.0f} ms. Ratios are peer / ours: above 1 means we "
-        "are faster or smaller. The "
+        "are faster or smaller. Above "
+        f"{settings.get('csv_max_size', 10_000_000):,} users there is no CSV: one shape "
+        "(`--large-shape`) from Parquet only, and the peer's figures are estimated, not run. The "
         "machine is shared, so single figures are noisy; the ratios compare runs made minutes "
         "apart on the same machine. `load` is the 1-minute load average when the run started; "
         "`dbt nodes` is how many nodes the build ran (models, tests, unit tests, seeds, hooks): "
@@ -217,42 +230,66 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         ),
     )
     out += ["", "## Speed and memory", ""]
-    demo = results.get("demo")
+    demo = demo_runs(results.get("demo"))
     if demo:
         out += [
             "### Demo: 1,000 users (`dbt build` on the embedded seed, no vars)",
+            "",
+            "Cold: a fresh target dir and warehouse (full parse). Warm: at once again into the "
+            "same target dir and warehouse (dbt's partial parse).",
             "",
             *_table(
                 ["run", "wall s", "peak MiB", "dbt nodes", "load", "note"],
                 [
                     [
-                        "dbt build (seed)",
-                        _seconds(demo),
-                        _mib(demo),
-                        _nodes(demo),
-                        _load(demo),
-                        _run_note(demo),
+                        f"dbt build (seed), {phase}",
+                        _seconds(run),
+                        _mib(run),
+                        _nodes(run),
+                        _load(run),
+                        _run_note(run),
                     ]
+                    for phase, run in demo.items()
                 ],
             ),
             "",
             "Its slowest nodes are under *Where the time goes*.",
             "",
         ]
+    by_size: dict[int, list[Mapping[str, Any]]] = {}
     for entry in results.get("sizes", []):
-        runs = entry["runs"]
-        csv, parquet, peer = runs.get("csv"), runs.get("parquet"), runs.get("peer")
-        rows = _rows_against_peer(
-            [("dbt build, CSV", csv), ("dbt build, Parquet", parquet)], ("peer notebook, CSV", peer)
-        )
-        inputs = entry.get("inputs", {})
-        sizes = ", ".join(f"{kind} {info['bytes'] / MIB:,.1f} MiB" for kind, info in inputs.items())
+        by_size.setdefault(entry["users"], []).append(entry)
+    for users, entries in by_size.items():
+        rows = []
+        lines = []
+        for entry in entries:
+            shape = entry_shape(entry, settings)
+            runs = entry["runs"]
+            builds = [
+                (label, runs.get(kind))
+                for kind, label in (("csv", "dbt build, CSV"), ("parquet", "dbt build, Parquet"))
+                if kind in runs or kind in entry.get("inputs", {})
+            ]
+            peer = runs.get("peer")
+            peer_label = "peer notebook, CSV" + (
+                " (estimated)" if (peer or {}).get("status") == "estimated" else ""
+            )
+            rows += [[shape, *row] for row in _rows_against_peer(builds, (peer_label, peer))]
+            inputs = entry.get("inputs", {})
+            sizes = ", ".join(
+                f"{kind} {info['bytes'] / MIB:,.1f} MiB" for kind, info in inputs.items()
+            )
+            verdict = (entry.get("quality") or {}).get("structure_verdict")
+            lines.append(
+                f"- {shape}: measured {entry.get('measured_at', '–')}; inputs: {sizes}"
+                + (f"; the build's structure verdict: **{verdict}**" if verdict else "")
+            )
         out += [
-            f"### {entry['users']:,} users",
+            f"### {users:,} users",
             "",
-            f"Measured {entry.get('measured_at', '–')}. Inputs: {sizes}.",
+            *lines,
             "",
-            *_table(AGAINST_PEER_HEADER, rows),
+            *_table(("shape", *AGAINST_PEER_HEADER), rows),
             "",
         ]
     out += [
@@ -269,6 +306,8 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         "- **ARI vs peer**: adjusted Rand index between `fct_user_segments.segment_id` and the "
         "peer's `assignments.csv` clusters, users matched on id (1.0: the same partition).",
         "- **ARI CSV vs Parquet**: the project's segments from the two builds.",
+        "- **verdict**: the structure verdict the build recorded (`dim_segmentation_runs."
+        "structure_verdict`: strong, weak or none); CSV/Parquet when the two builds differ.",
         "",
     ]
     rows = []
@@ -277,6 +316,8 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         rows.append(
             [
                 f"{entry['users']:,}",
+                entry_shape(entry, settings),
+                quality.get("structure_verdict") or "–",
                 f"{quality['fit_rows']:,}" if quality.get("fit_rows") else "–",
                 _number(quality.get("project_inertia"), 1),
                 _number(quality.get("reference_inertia"), 1),
@@ -290,6 +331,8 @@ def render_markdown(results: Mapping[str, Any]) -> str:
     out += _table(
         [
             "users",
+            "shape",
+            "verdict",
             "fit rows",
             "inertia (ours, all users)",
             "inertia (full-data fit)",
@@ -307,16 +350,21 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         "",
         "From each build's `run_results.json`. *Start-up and parsing* is wall time before dbt's "
         "run phase (Python and dbt imports, parsing the project: a fresh target dir each run, "
-        "so no partial parsing); *nodes running* is the time at least one node was executing "
+        "so no partial parsing, except the demo's warm build); *nodes running* is the time at "
+        "least one node was executing "
         "(two threads run nodes side by side, so the sum of node times can be larger); *dbt's "
         "own share* is wall minus nodes running.",
         "",
     ]
-    timed = [("Demo, 1,000 users (seed)", (demo or {}).get("dbt"))]
+    timed = [(f"Demo, 1,000 users (seed), {phase}", run.get("dbt")) for phase, run in demo.items()]
     for entry in results.get("sizes", []):
+        shape = entry_shape(entry, settings)
         for kind, label in (("csv", "CSV"), ("parquet", "Parquet")):
             timed.append(
-                (f"{entry['users']:,} users, {label}", (entry["runs"].get(kind) or {}).get("dbt"))
+                (
+                    f"{entry['users']:,} users, {shape}, {label}",
+                    (entry["runs"].get(kind) or {}).get("dbt"),
+                )
             )
     out += _time_sections(timed)
     notes = results.get("notes") or []

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bench.dbt_results import summarize_run_results
 from bench.sampling import Measurement, measure
 
@@ -25,6 +27,34 @@ PEER_MAX_SECONDS = 900.0
 # ... estimated as time(previous size) * (size / previous size) ** this: a little superlinear,
 # which is what pandas' CSV reading plus KMeans show beyond a few hundred thousand rows.
 PEER_GROWTH_EXPONENT = 1.2
+# What is measured is the production build: `make build`'s `dbt build` flags (the Makefile's
+# DBT_BUILD_FLAGS; bench/tests/test_bench_runs.py fails when they differ). Unit tests run in
+# `make test` and CI, as dbt advises; data tests stay in the build.
+PRODUCTION_BUILD_FLAGS: tuple[str, ...] = ("--exclude-resource-type", "unit_test")
+GIB = 1024**3
+
+
+def estimate_peer(
+    measured: Sequence[tuple[int, float, float]],
+    users: int,
+    exponent: float = PEER_GROWTH_EXPONENT,
+) -> dict[str, float] | None:
+    """The peer's peak memory and time at `users`, from its runs at other sizes (users, wall
+    seconds, peak bytes): memory from a least-squares line over every measured size (its slope
+    in GiB per million users), time from the largest size with `estimate_seconds`. None with
+    fewer than two measured sizes."""
+    points = sorted(measured)
+    if len({size for size, *_ in points}) < 2:
+        return None
+    sizes = [size for size, *_ in points]
+    slope, intercept = (float(value) for value in np.polyfit(sizes, [p[2] for p in points], 1))
+    largest, seconds, _ = points[-1]
+    return {
+        "peak_rss_bytes": intercept + slope * users,
+        "gib_per_million_users": slope * 1e6 / GIB,
+        "wall_seconds": estimate_seconds(largest, seconds, users, exponent),
+        "from_sizes": sizes,
+    }
 
 
 def estimate_seconds(
@@ -72,7 +102,15 @@ def _dbt_executable() -> str:
 
 
 def _run_record(measured: Measurement, log: Path) -> dict[str, Any]:
-    status = "timed out" if measured.timed_out else "ok" if measured.ok else "failed"
+    status = (
+        "timed out"
+        if measured.timed_out
+        else "stopped at cap"
+        if measured.stopped_at_cap
+        else "ok"
+        if measured.ok
+        else "failed"
+    )
     record = {
         "status": status,
         "wall_seconds": measured.wall_seconds,
@@ -85,6 +123,11 @@ def _run_record(measured: Measurement, log: Path) -> dict[str, Any]:
     }
     if status == "timed out":
         record["reason"] = f"timed out after {measured.wall_seconds:.0f} s (killed)"
+    elif status == "stopped at cap":
+        record["reason"] = (
+            f"stopped at cap: killed after {measured.wall_seconds:.0f} s when its memory passed "
+            f"the cap ({measured.peak_rss_bytes / GIB:.1f} GiB sampled)"
+        )
     elif status == "failed":
         record["reason"] = f"failed with exit code {measured.returncode}; see {log}"
     return record
@@ -124,19 +167,24 @@ def run_build(
     target_name: str | None = None,
     env_overrides: dict[str, str] | None = None,
     publish: bool = True,
+    fresh: bool = True,
 ) -> dict[str, Any]:
-    """`dbt build` on a fresh warehouse in `run_dir`, measured; plus run_results' breakdown.
+    """`dbt build` (with `PRODUCTION_BUILD_FLAGS`) on a fresh warehouse in `run_dir`, measured;
+    plus run_results' breakdown.
 
     `dbt` is the executable (default: the one beside this Python), `target_name` the profile's
     target (default: its default, DuckDB); `publish` adds `make build`'s publishing step.
+    `fresh=False` builds again into the run dir's warehouse and target as the last build left
+    them (a warm build: dbt parses only what changed).
     """
     database = run_dir / "warehouse.duckdb"
     target, logs, build_dir = run_dir / "target", run_dir / "logs", run_dir / "build"
-    remove_warehouse(database)
-    # The build dir holds local Spark's metastore and tables (a build into an existing Spark
-    # warehouse is not a fresh build) and what publishing wrote.
-    for stale in (target, logs, build_dir):
-        shutil.rmtree(stale, ignore_errors=True)
+    if fresh:
+        remove_warehouse(database)
+        # The build dir holds local Spark's metastore and tables (a build into an existing
+        # Spark warehouse is not a fresh build) and what publishing wrote.
+        for stale in (target, logs, build_dir):
+            shutil.rmtree(stale, ignore_errors=True)
     env = {
         **os.environ,
         "DBT_PROFILES_DIR": str(PROJECT_DIR),
@@ -154,6 +202,7 @@ def run_build(
     command = [
         dbt or _dbt_executable(),
         "build",
+        *PRODUCTION_BUILD_FLAGS,
         *(["--target", target_name] if target_name else []),
         "--project-dir",
         str(PROJECT_DIR),
@@ -164,7 +213,7 @@ def run_build(
         "--vars",
         json.dumps(variables),
     ]
-    log = run_dir / "dbt_build.log"
+    log = run_dir / ("dbt_build.log" if fresh else "dbt_build_warm.log")
     measured = _measure(
         command,
         log_path=log,
@@ -174,6 +223,7 @@ def run_build(
         poll_interval=args.poll_interval,
     )
     record = _run_record(measured, log)
+    record["flags"] = list(PRODUCTION_BUILD_FLAGS)
     record["database"] = str(database)
     record["manifest"] = str(target / "manifest.json")
     run_results = target / "run_results.json"
@@ -206,7 +256,10 @@ def run_build(
 
 
 def run_peer(csv_path: Path, out_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The peer notebook on `csv_path`, measured; killed past `args.peer_memory_cap` GiB (if
+    set) and recorded as "stopped at cap"."""
     shutil.rmtree(out_dir, ignore_errors=True)
+    cap = getattr(args, "peer_memory_cap", None)
     command = [sys.executable, str(args.peer), str(csv_path), str(out_dir)]
     log = out_dir.with_name("peer.log")
     measured = _measure(
@@ -215,6 +268,7 @@ def run_peer(csv_path: Path, out_dir: Path, args: argparse.Namespace) -> dict[st
         cwd=out_dir.parent,
         timeout=args.peer_timeout,
         poll_interval=args.poll_interval,
+        memory_cap=int(cap * GIB) if cap else None,
     )
     record = _run_record(measured, log)
     record["assignments"] = str(out_dir / "assignments.csv")

@@ -170,6 +170,8 @@ class Measurement:
     peak_rss_bytes: int
     samples: int
     timed_out: bool = False
+    # Killed because its tree's resident memory passed `measure`'s memory_cap.
+    stopped_at_cap: bool = False
     # At the peak sample, per command name: its processes and their RSS (see by_command).
     peak_by_command: dict[str, dict[str, int]] = field(default_factory=dict)
     load_average_at_start: float | None = None
@@ -178,13 +180,22 @@ class Measurement:
 
     @property
     def ok(self) -> bool:
-        return self.returncode == 0 and not self.timed_out
+        return self.returncode == 0 and not self.timed_out and not self.stopped_at_cap
 
 
 class _TreeSampler(threading.Thread):
-    def __init__(self, pid: int, interval: float, timeout: float | None, started: float):
+    def __init__(
+        self,
+        pid: int,
+        interval: float,
+        timeout: float | None,
+        started: float,
+        memory_cap: int | None = None,
+    ):
         super().__init__(daemon=True)
         self.pid, self.interval, self.timeout, self.started = pid, interval, timeout, started
+        self.memory_cap = memory_cap
+        self.stopped_at_cap = False
         self.peak = 0
         self.peak_by_command: dict[str, dict[str, int]] = {}
         self.timeline: list[tuple[float, int]] = []  # (epoch seconds, tree RSS bytes)
@@ -204,9 +215,12 @@ class _TreeSampler(threading.Thread):
                 )
             self.timeline.append((time.time(), resident))
             elapsed = time.perf_counter() - self.started
-            if self.timeout is not None and elapsed > self.timeout:
+            over_cap = self.memory_cap is not None and resident > self.memory_cap
+            if over_cap and not self.timed_out:
+                self.stopped_at_cap = True
+            if (self.timeout is not None and elapsed > self.timeout) or self.stopped_at_cap:
                 # The command runs in its own session: end exactly its process group.
-                self.timed_out = True
+                self.timed_out = self.timed_out or not self.stopped_at_cap
                 kill = signal.SIGTERM if killed_at is None else signal.SIGKILL
                 if killed_at is None or elapsed - killed_at > 10:
                     killed_at = elapsed
@@ -223,10 +237,12 @@ def measure(
     cwd: Path | None = None,
     timeout: float | None = None,
     poll_interval: float = 0.05,
+    memory_cap: int | None = None,
 ) -> Measurement:
     """Run `command` (stdout and stderr to `log_path`), sampling its tree's RSS every interval.
 
-    The command is killed (its own process group only) when it runs longer than `timeout`.
+    The command is killed (its own process group only) when it runs longer than `timeout`, or
+    when a sample of its tree's resident memory passes `memory_cap` bytes (`stopped_at_cap`).
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     load = load_average()
@@ -240,7 +256,7 @@ def measure(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        sampler = _TreeSampler(process.pid, poll_interval, timeout, started)
+        sampler = _TreeSampler(process.pid, poll_interval, timeout, started, memory_cap)
         sampler.start()
         try:
             process.wait()
@@ -272,6 +288,7 @@ def measure(
         peak_rss_bytes=sampler.peak,
         samples=len(sampler.timeline),
         timed_out=sampler.timed_out,
+        stopped_at_cap=sampler.stopped_at_cap,
         load_average_at_start=load,
         peak_by_command=sampler.peak_by_command,
         timeline=sampler.timeline,

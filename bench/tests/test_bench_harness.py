@@ -29,6 +29,8 @@ def test_harness_at_10k_users_writes_a_report_with_sane_figures(tmp_path):
             str(output),
             # The demo build is the same code path with no vars; the dbt tests' demo covers it.
             "--skip-demo",
+            "--shapes",
+            "planted",
         ],
         cwd=PROJECT_DIR,
         capture_output=True,
@@ -38,7 +40,7 @@ def test_harness_at_10k_users_writes_a_report_with_sane_figures(tmp_path):
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     results = json.loads((tmp_path / "work" / "results.json").read_text())
     (entry,) = results["sizes"]
-    assert entry["users"] == 10_000
+    assert entry["users"] == 10_000 and entry["shape"] == "planted"
     for path in (Path(info["path"]) for info in entry["inputs"].values()):
         assert path.is_relative_to(tmp_path) and path.stat().st_size > 0
 
@@ -51,6 +53,10 @@ def test_harness_at_10k_users_writes_a_report_with_sane_figures(tmp_path):
         assert 80 * MIB < run["peak_rss_bytes"] < 8 * 1024 * MIB
         summary = run["dbt"]
         assert summary["nodes"] > 10 and not summary["failed_nodes"]
+        # The production build: make build's flags, so no unit tests ran.
+        assert run["flags"] == ["--exclude-resource-type", "unit_test"]
+        assert "unit_test" not in summary["by_resource_type"]
+        assert run["structure_verdict"] == "strong"
         assert 0 < summary["node_busy_seconds"] <= run["wall_seconds"]
         assert len(summary["slowest"]) == 5 and len(summary["highest_memory"]) == 5
         assert summary["slowest"][0]["seconds"] >= summary["slowest"][-1]["seconds"] > 0
@@ -64,9 +70,11 @@ def test_harness_at_10k_users_writes_a_report_with_sane_figures(tmp_path):
 
     text = output.read_text()
     assert "## Targets" in text and "### 10,000 users" in text
-    assert "| dbt build, CSV |" in text and "| dbt build, Parquet |" in text
-    assert "### 10,000 users, CSV" in text and "### 10,000 users, Parquet" in text
-    assert "| Demo, 1,000 users: dbt build under 15 s | not measured | not measured |" in text
+    assert "| planted | dbt build, CSV |" in text and "| planted | dbt build, Parquet |" in text
+    assert "### 10,000 users, planted, CSV" in text
+    assert "### 10,000 users, planted, Parquet" in text
+    assert "(fresh target, full parse) ≤ 15 s | not measured | not measured |" in text
+    assert quality["structure_verdict"] == "strong"
     if DEFAULT_PEER.exists():
         peer = entry["runs"]["peer"]
         assert peer["status"] == "ok" and peer["peak_rss_bytes"] > 50 * MIB

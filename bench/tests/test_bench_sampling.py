@@ -11,7 +11,7 @@ import subprocess
 import sys
 import textwrap
 
-from bench import sampling
+from bench import runs, sampling
 
 MIB = 1024**2
 
@@ -84,6 +84,29 @@ def test_measure_reports_failures_and_kills_on_timeout(tmp_path):
     assert "oops" in (tmp_path / "a.log").read_text()
     stuck = sampling.measure(["sleep", "60"], log_path=tmp_path / "b.log", timeout=0.3)
     assert stuck.timed_out and not stuck.ok and stuck.returncode == -signal.SIGTERM
+
+
+def test_a_tree_past_the_memory_cap_is_stopped_and_says_so(tmp_path):
+    # Issue 16's --peer-memory-cap: a tree growing past the cap (children of 60 MiB that would
+    # wait a long time) is killed soon after, not at the timeout; one under the cap finishes.
+    script = tmp_path / "tree.py"
+    script.write_text(TREE_SCRIPT.replace("time.sleep(1.0)", "time.sleep(30.0)"))
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    capped = sampling.measure(
+        [sys.executable, str(script), "3", "60", str(marks)],
+        log_path=tmp_path / "capped.log",
+        timeout=60,
+        memory_cap=100 * MIB,
+    )
+    assert capped.stopped_at_cap and not capped.timed_out and not capped.ok
+    assert capped.peak_rss_bytes > 100 * MIB and capped.wall_seconds < 20
+    record = runs._run_record(capped, tmp_path / "capped.log")
+    assert record["status"] == "stopped at cap" and record["reason"].startswith("stopped at cap")
+    small = sampling.measure(
+        [sys.executable, "-c", "pass"], log_path=tmp_path / "small.log", memory_cap=500 * MIB
+    )
+    assert small.ok and not small.stopped_at_cap
 
 
 def test_the_peak_is_split_by_command_name(tmp_path):

@@ -1,12 +1,20 @@
 """Synthetic user-profile exports, with or without planted personas.
 
 The output imitates the platform's export (`schema.EXPORT_COLUMNS`, its vocabularies, ranges and
-number formats). With the default personas every user belongs to one of five planted groups that
-the project's default clustering recovers; with ``personas="none"`` every column is independent
-and near-uniform, like the real export. Chunks are drawn with numpy only (no per-row Python), so
-ten million users stream to CSV or Parquet in bounded memory.
+number formats). Shapes (``--shape``, or the older ``--personas``):
+
+- ``planted`` (``personas="default"``): every user belongs to one of five planted groups that
+  the project's default clustering recovers;
+- ``export-like`` (``personas="export-like"``): every column is independent, each categorical
+  column drawn with the real export's shares (`EXPORT_CATEGORY_COUNTS`) and each number uniform
+  on the export's range and grid: the real export's shape, at any size;
+- ``personas="none"``: every column independent and uniform (categories in equal shares).
+
+Chunks are drawn with numpy only (no per-row Python), so a hundred million users stream to CSV
+or Parquet in bounded memory (it depends on ``chunk_size``, not on the number of users).
 
     python -m segmentation.generator --users 1000000 --out /tmp/users.csv --truth /tmp/truth.csv
+    python -m segmentation.generator --users 1000000 --out /tmp/users.parquet --shape export-like
 """
 
 from __future__ import annotations
@@ -42,6 +50,8 @@ class Persona:
     - ``categories``: column -> (favourite value, its share); the rest is spread evenly.
     - ``numbers``: column -> (mean, standard deviation) of a normal, clipped to `schema.RANGES`.
     - ``interests``: favourite interests; ``interest_counts``: P(1..4 interests).
+    - ``marginals``: column -> share of each value of its vocabulary, in vocabulary order, for
+      the columns it draws with given shares rather than a favourite (or uniformly).
     """
 
     name: str
@@ -50,6 +60,7 @@ class Persona:
     numbers: dict[str, tuple[float, float]] = field(default_factory=dict)
     interests: tuple[str, ...] = ()
     interest_counts: tuple[float, ...] = (0.25, 0.25, 0.25, 0.25)
+    marginals: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 PERSONAS: tuple[Persona, ...] = (
@@ -186,8 +197,57 @@ PERSONAS: tuple[Persona, ...] = (
     ),
 )
 
-# No personas: one group whose every column is uniform, like the real export.
+# No personas: one group whose every column is uniform.
 STRUCTURELESS: tuple[Persona, ...] = (Persona(name="none", weight=1.0),)
+
+# Category counts of the real export (../shared/data/user_profiles_for_ads.csv, 1,000 users),
+# counted once by hand (pandas value_counts) for issue 16; the project never copies that file.
+# tests/python/test_generator.py checks these against the file where it is present. Its numbers
+# are uniform on the ranges and grids of `schema.RANGES` (what every shape draws where it has no
+# persona), and it has no structure: its columns are independent.
+EXPORT_CATEGORY_COUNTS: dict[str, dict[str, int]] = {
+    "age_band": {"25-34": 255, "35-44": 192, "45-54": 188, "18-24": 166, "55-64": 153, "65+": 46},
+    "gender": {"Female": 506, "Male": 494},
+    "income_band": {
+        "100k+": 176,
+        "40k-60k": 175,
+        "60k-80k": 168,
+        "80k-100k": 168,
+        "20k-40k": 165,
+        "0-20k": 148,
+    },
+    "location": {"Urban": 350, "Suburban": 332, "Rural": 318},
+    "language": {"English": 258, "Spanish": 251, "Mandarin": 250, "Hindi": 241},
+    "education_level": {
+        "Technical": 211,
+        "Master": 209,
+        "High School": 205,
+        "Bachelor": 189,
+        "PhD": 186,
+    },
+    "device_usage": {
+        "Desktop Only": 262,
+        "Mobile Only": 253,
+        "Mobile + Desktop": 250,
+        "Tablet": 235,
+    },
+}
+
+
+def export_marginals() -> dict[str, tuple[float, ...]]:
+    """`EXPORT_CATEGORY_COUNTS` as shares in vocabulary order (a value it lacks has share 0)."""
+    shares = {}
+    for column, counts in EXPORT_CATEGORY_COUNTS.items():
+        total = sum(counts.values())
+        shares[column] = tuple(counts.get(value, 0) / total for value in VOCABULARIES[column])
+    return shares
+
+
+# The real export's shape: one group, independent columns, the export's category shares.
+EXPORT_LIKE: tuple[Persona, ...] = (Persona(name="none", weight=1.0, marginals=export_marginals()),)
+
+# Shape names (the benchmark's and `--shape`'s) -> the personas preset they draw.
+SHAPES: dict[str, str] = {"planted": "default", "export-like": "export-like"}
 
 _TRUTH_HEADER = ("user_id", "persona_name")
 
@@ -206,9 +266,11 @@ def export_schema() -> pa.Schema:
 
 
 def resolve_personas(personas: str | Sequence[Persona]) -> tuple[Persona, ...]:
-    """Map ``"default"`` / ``"none"`` to persona tuples; pass a sequence of `Persona` through."""
+    """Map ``"default"`` / ``"export-like"`` / ``"none"`` (or a shape name of `SHAPES`) to
+    persona tuples; pass a sequence of `Persona` through."""
     if isinstance(personas, str):
-        presets = {"default": PERSONAS, "none": STRUCTURELESS}
+        personas = SHAPES.get(personas, personas)
+        presets = {"default": PERSONAS, "export-like": EXPORT_LIKE, "none": STRUCTURELESS}
         if personas not in presets:
             raise ValueError(f"personas must be one of {sorted(presets)}, got {personas!r}")
         return presets[personas]
@@ -226,7 +288,9 @@ def _category_probabilities(personas: Sequence[Persona], column: str) -> np.ndar
     size = len(vocabulary)
     rows = np.full((len(personas), size), 1.0 / size)
     for row, persona in zip(rows, personas, strict=True):
-        if column in persona.categories:
+        if column in persona.marginals:
+            row[:] = persona.marginals[column]
+        elif column in persona.categories:
             favourite, share = persona.categories[column]
             row[:] = (1.0 - share) / (size - 1)
             row[vocabulary.index(favourite)] = share
@@ -418,7 +482,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--users", type=int, required=True, help="number of users")
     parser.add_argument("--out", required=True, help="output path, .csv or .parquet")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--personas", choices=("default", "none"), default="default")
+    shape = parser.add_mutually_exclusive_group()
+    shape.add_argument(
+        "--shape",
+        choices=tuple(SHAPES),
+        help="planted (five planted personas, as --personas default) or export-like "
+        "(independent columns with the real export's shares)",
+    )
+    shape.add_argument(
+        "--personas",
+        choices=("default", "export-like", "none"),
+        help="the older spelling: default (planted), export-like, none (all uniform)",
+    )
     parser.add_argument("--truth", help="CSV for the planted persona of each user")
     parser.add_argument("--chunk-size", type=int, default=500_000)
     parser.add_argument("--format", choices=("csv", "parquet"), help="overrides the extension")
@@ -427,7 +502,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.users,
         args.out,
         seed=args.seed,
-        personas=args.personas,
+        personas=SHAPES[args.shape] if args.shape else args.personas or "default",
         truth_path=args.truth,
         chunk_size=args.chunk_size,
         fmt=args.format,

@@ -245,3 +245,97 @@ def test_structureless_mode_has_no_clusters(features_10k) -> None:
     unstructured = silhouette_score(x, kmeans_labels(x, 5))
     planted = silhouette_score(features_10k, kmeans_labels(features_10k, 5))
     assert unstructured < 0.5 * planted
+
+
+# Issue 16: the export-like shape. Total-variation distance between a 100k draw's shares and the
+# real export's: the export's own 1,000 rows are a sample, so its shares are known to about
+# ±1.5 points per value; 0.03 allows that and sampling noise, and uniform Age (0.14) is far off.
+EXPORT_TV_TOLERANCE = 0.03
+
+
+def total_variation(a: pd.Series, b: pd.Series) -> float:
+    """Half the sum of absolute differences between two share vectors (missing values: 0)."""
+    shares_a, shares_b = a.value_counts(normalize=True), b.value_counts(normalize=True)
+    values = shares_a.index.union(shares_b.index)
+    return 0.5 * float(
+        (shares_a.reindex(values, fill_value=0) - shares_b.reindex(values, fill_value=0))
+        .abs()
+        .sum()
+    )
+
+
+def cramers_v(a: pd.Series, b: pd.Series) -> float:
+    from scipy.stats import chi2_contingency
+
+    table = pd.crosstab(a, b).to_numpy()
+    chi2 = chi2_contingency(table, correction=False)[0]
+    return float(np.sqrt(chi2 / (table.sum() * (min(table.shape) - 1))))
+
+
+@pytest.fixture(scope="module")
+def export_like_100k() -> pd.DataFrame:
+    export, truth = generator.generate(100_000, seed=16, personas="export-like")
+    assert set(truth) == {"none"}
+    return export
+
+
+def test_export_like_embedded_counts_are_the_real_export_s() -> None:
+    if not REAL_EXPORT.exists():
+        pytest.skip(f"real export not available at {REAL_EXPORT}")
+    real = pd.read_csv(REAL_EXPORT)
+    for column, counts in generator.EXPORT_CATEGORY_COUNTS.items():
+        assert real[EXPORT_NAME[column]].value_counts().to_dict() == counts, column
+        assert set(counts) == set(VOCABULARIES[column]), column
+
+
+@needs_real_export
+def test_export_like_categories_match_the_real_export_s_shares(export_like_100k) -> None:
+    real = pd.read_csv(REAL_EXPORT)
+    check_export_values(export_like_100k)
+    for column in VOCABULARIES:
+        name = EXPORT_NAME[column]
+        distance = total_variation(export_like_100k[name], real[name])
+        assert distance < EXPORT_TV_TOLERANCE, (column, distance)
+    # The tolerance can fail: uniform draws (personas "none") miss Age, whose 65+ is rare.
+    uniform, _ = generator.generate(100_000, seed=16, personas="none")
+    assert total_variation(uniform["Age"], real["Age"]) > 2 * EXPORT_TV_TOLERANCE
+
+
+@needs_real_export
+def test_export_like_numbers_are_uniform_on_the_real_export_s_ranges(export_like_100k) -> None:
+    from scipy.stats import ks_2samp
+
+    real = pd.read_csv(REAL_EXPORT)
+    for column, (low, high, decimals) in RANGES.items():
+        name = EXPORT_NAME[column]
+        assert (real[name].min(), real[name].max()) == (low, high), column
+        np.testing.assert_allclose(real[name], np.round(real[name], decimals), atol=1e-12)
+        ours = export_like_100k[name]
+        assert (ours.min(), ours.max()) == (low, high), column
+        # The real export's 1,000 values could come from the same distribution as ours.
+        assert ks_2samp(ours, real[name]).pvalue > 0.001, column
+
+
+def test_export_like_columns_are_independent(export_like_100k) -> None:
+    # Cramér's V near 0 between columns (planted data: far from it), so no structure.
+    for a, b in (("Age", "Income Level"), ("Gender", "Device Usage"), ("Age", "Language")):
+        assert cramers_v(export_like_100k[a], export_like_100k[b]) < 0.02, (a, b)
+    planted, _ = generator.generate(20_000, seed=16, personas="default")
+    assert cramers_v(planted["Age"], planted["Income Level"]) > 0.5
+    weekday = export_like_100k["Time Spent Online (hrs/weekday)"]
+    likes = export_like_100k["Likes and Reactions"]
+    assert abs(np.corrcoef(weekday, likes)[0, 1]) < 0.02
+
+
+def test_shape_option_names_the_personas_presets(tmp_path: Path) -> None:
+    out = tmp_path / "shape.parquet"
+    generator.main(["--users", "400", "--out", str(out), "--seed", "5", "--shape", "export-like"])
+    expected, _ = generator.generate(400, seed=5, personas="export-like")
+    pd.testing.assert_frame_equal(pq.read_table(out).to_pandas(), expected)
+    generator.main(["--users", "400", "--out", str(out), "--seed", "5", "--shape", "planted"])
+    planted, _ = generator.generate(400, seed=5, personas="default")
+    pd.testing.assert_frame_equal(pq.read_table(out).to_pandas(), planted)
+    with pytest.raises(SystemExit):
+        generator.main(
+            ["--users", "4", "--out", str(out), "--shape", "planted", "--personas", "none"]
+        )
