@@ -11,11 +11,14 @@
    stores a CTE read more than once: declare `members` `as not materialized` when storing it
    would not fit in memory (unnested rule-segment memberships: ~120M rows at 10M users), or
    leave it stored when it is narrow and a join costly to repeat (int_segment_profiles).
-   Counts, means, indexes and modes are exact. Medians hold every value in memory, so above
+   `trait_code_counts`, when given, is a relation holding those counts already (columns
+   `group_by`, profile_trait_code, users): at a hundred million users the counting needs a
+   query of its own, since in one query with the means and medians it ran DuckDB out of its
+   1GB (int_rule_segment_trait_codes_counted). Counts, means, indexes and modes are exact. Medians hold every value in memory, so above
    var `median_sample_size` users in the population they are taken over the members of a
    seeded sample of about that many users (a hash of user id and var `random_seed`); at or below
    it they are exact. #}
-{% macro profile_groups(members, population, group_by) %}
+{% macro profile_groups(members, population, group_by, trait_code_counts=none) %}
     {%- set metrics = profile_metrics() -%}
     {%- set traits = profile_traits() -%}
     {#- Validated with the other settings by check_settings (on-run-start). -#}
@@ -65,12 +68,16 @@
         (a few hundred thousand at most), grouped on the packed code (two whole numbers are
         far cheaper to group on than seven texts), then unpacked and summed per trait. #}
     trait_code_counts as (
+        {%- if trait_code_counts is not none %}
+        select * from {{ trait_code_counts }}
+        {%- else %}
         select
             {{ group_by }},
             profile_trait_code,
             count(*) as users
         from {{ members }}
         group by 1, 2
+        {%- endif %}
     ),
 
     trait_combinations as (
@@ -176,6 +183,13 @@
    trait combinations on these two numbers instead of eight columns took dim_rule_segments
    from 17 s to 7 s at 10M users. #}
 {% macro profile_member_keys(user_id) %}
+    {{ profile_trait_code() }} as profile_trait_code,
+    {{ seeded_share_hash(user_id) }} as median_sample_key
+{%- endmacro %}
+
+
+{# The expression of profile_member_keys' `profile_trait_code`, alone. #}
+{% macro profile_trait_code() %}
     {%- set parts = [] -%}
     {%- for trait in profile_trait_codes() -%}
         {#- Digit 0 .. n - 1: the value's vocabulary position - 1; digit n: null or unknown. -#}
@@ -184,8 +198,7 @@
             ~ ") - 1) * " ~ trait.stride
         ) -%}
     {%- endfor -%}
-    {{ parts | join('\n        + ') }} as profile_trait_code,
-    {{ seeded_share_hash(user_id) }} as median_sample_key
+    {{ parts | join('\n        + ') }}
 {%- endmacro %}
 
 

@@ -15,12 +15,13 @@ definitions as (
     select * from {{ ref('int_rule_segments_defined') }}
 ),
 
-{# Read more than once: streamed each time, never stored again (ten million rows). The keys
-    profile_groups needs are computed here, once per user, not once per membership. #}
+{# Read more than once: streamed each time, never stored again (ten million rows). The
+    median sample's key is computed here, once per user, not once per membership; the trait
+    combinations are counted by int_rule_segment_trait_codes_counted. #}
 memberships {{ as_not_materialized() }} (
     select
         *,
-        {{ profile_member_keys('user_id') }}
+        {{ seeded_share_hash('user_id') }} as median_sample_key
     from {{ ref('int_user_rule_segments_matched') }}
 ),
 
@@ -34,7 +35,6 @@ interests_counted as (
 member_profiles {{ as_not_materialized() }} (
     select
         {{ unnest_list('rule_segment_positions') }} as rule_segment_position,
-        profile_trait_code,
         median_sample_key
         {%- for column in metrics %},
         {{ column }}
@@ -43,7 +43,10 @@ member_profiles {{ as_not_materialized() }} (
 ),
 
 segment_profiles as (
-    {{ profile_groups('member_profiles', 'memberships', 'rule_segment_position') }}
+    {{ profile_groups(
+        'member_profiles', 'memberships', 'rule_segment_position',
+        trait_code_counts=ref('int_rule_segment_trait_codes_counted')
+    ) }}
 ),
 
 ranked_interests as (
