@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from bench.sampling import MIB
-from bench.targets import demo_runs, entry_shape, evaluate_targets
+from bench.targets import build_seconds, demo_runs, entry_shape, evaluate_targets
 
 
 def _seconds(run: Mapping[str, Any] | None) -> str:
@@ -19,6 +19,14 @@ def _seconds(run: Mapping[str, Any] | None) -> str:
         return "–"
     unfinished = run.get("status") in ("interrupted", "timed out")
     return ("> " if unfinished else "") + f"{run['wall_seconds']:.1f}"
+
+
+def _build_seconds(run: Mapping[str, Any] | None) -> str:
+    """The dbt build's own seconds (wall less publishing), what the targets judge."""
+    if not run or run.get("wall_seconds") is None:
+        return "–"
+    unfinished = run.get("status") in ("interrupted", "timed out")
+    return ("> " if unfinished else "") + f"{build_seconds(run):.1f}"
 
 
 def _nodes(run: Mapping[str, Any] | None) -> str:
@@ -90,6 +98,7 @@ def _by_type(summary: Mapping[str, Any]) -> str:
 AGAINST_PEER_HEADER = (
     "run",
     "wall s",
+    "dbt build s",
     "peak MiB",
     "peer/ours time",
     "peer/ours memory",
@@ -114,8 +123,9 @@ def _rows_against_peer(
             [
                 label,
                 _seconds(run),
+                _build_seconds(run),
                 _mib(run),
-                f"{peer_run['wall_seconds'] / run['wall_seconds']:.2f}" if ok else "–",
+                f"{peer_run['wall_seconds'] / build_seconds(run):.2f}" if ok else "–",
                 f"{peer_run['peak_rss_bytes'] / run['peak_rss_bytes']:.2f}" if ok else "–",
                 _nodes(run),
                 load(run),
@@ -126,6 +136,7 @@ def _rows_against_peer(
         [
             peer_label,
             _seconds(peer_run),
+            "–",
             _mib(peer_run),
             *(["1", "1"] if peer_ok else ["–", "–"]),
             "–",
@@ -196,7 +207,10 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         "build` runs it: every model and data test; unit tests run in `make test`), plus "
         "publishing, reading the CSV, the same reading the Parquet, and the peer notebook "
         "(`../shared/bench/peer_notebook.py`, pandas + scikit-learn) on the same CSV. Wall "
-        "time is the whole command, start-up included. Peak memory is the peak sum of resident "
+        "time is the whole command, start-up included: `wall s` is the build and publishing, "
+        "`dbt build s` the build alone, which the ratios and targets use (the issue's targets "
+        "are the build's; the peer writes its outputs in its wall time). Peak memory is the "
+        "peak sum of resident "
         f"memory over the process and all its descendants, sampled from /proc every "
         f"{settings['poll_interval'] * 1000:.0f} ms. Ratios are peer / ours: above 1 means we "
         "are faster or smaller. Above "
@@ -239,11 +253,12 @@ def render_markdown(results: Mapping[str, Any]) -> str:
             "same target dir and warehouse (dbt's partial parse).",
             "",
             *_table(
-                ["run", "wall s", "peak MiB", "dbt nodes", "load", "note"],
+                ["run", "wall s", "dbt build s", "peak MiB", "dbt nodes", "load", "note"],
                 [
                     [
                         f"dbt build (seed), {phase}",
                         _seconds(run),
+                        _build_seconds(run),
                         _mib(run),
                         _nodes(run),
                         _load(run),

@@ -99,6 +99,13 @@ def _size(
     )
 
 
+def build_seconds(run: Mapping[str, Any]) -> float:
+    """The `dbt build`'s own wall time: the run's, less the publishing that `run_build` adds to
+    it (`make build` publishes after the build; the issue's targets are the build's)."""
+    publish = (run.get("publish") or {}).get("wall_seconds") or 0.0
+    return run["wall_seconds"] - publish
+
+
 def _run(entry: Mapping[str, Any] | None, name: str) -> Mapping[str, Any] | None:
     run = (entry or {}).get("runs", {}).get(name)
     return run if run and run.get("status") == "ok" else None
@@ -126,10 +133,10 @@ def _against_peer(
     csv, parquet, peer = _run(entry, "csv"), _run(entry, "parquet"), _run(entry, "peer")
     if not (csv and peer):
         return
-    speed = peer["wall_seconds"] / csv["wall_seconds"]
+    speed = peer["wall_seconds"] / build_seconds(csv)
     share = csv["peak_rss_bytes"] / peer["peak_rss_bytes"]
     beside = (
-        f"; Parquet {peer['wall_seconds'] / parquet['wall_seconds']:.2f}×, "
+        f"; Parquet {peer['wall_seconds'] / build_seconds(parquet):.2f}×, "
         f"{parquet['peak_rss_bytes'] / MIB:,.0f} MiB"
         if parquet
         else ""
@@ -146,7 +153,7 @@ def _against_peer(
     if share > max_memory_share:
         limits.append(memory_high_point(csv))
     target.judge(
-        f"CSV: peer/ours {speed:.2f}× ({csv['wall_seconds']:.0f} s vs "
+        f"CSV: peer/ours {speed:.2f}× ({build_seconds(csv):.0f} s vs "
         f"{peer['wall_seconds']:.0f} s), {csv['peak_rss_bytes'] / MIB:,.0f} MiB vs "
         f"{peer['peak_rss_bytes'] / MIB:,.0f} MiB ({share:.2f} of the peer's){beside}",
         speed >= min_speed and share <= max_memory_share,
@@ -184,7 +191,7 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[Target]:
     large = _size(results, 100_000_000)
     build = ((large or {}).get("runs") or {}).get("parquet")
     if build and build.get("wall_seconds") is not None:
-        seconds, peak = build["wall_seconds"], build.get("peak_rss_bytes") or 0
+        seconds, peak = build_seconds(build), build.get("peak_rss_bytes") or 0
         met = build["status"] == "ok" and seconds < 1800 and peak < 8 * GIB
         limits = []
         if seconds >= 1800:
@@ -203,7 +210,7 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[Target]:
         target = targets[f"demo_{phase}"]
         if run and run.get("status") == "ok":
             target.judge(
-                f"{run['wall_seconds']:.1f} s", run["wall_seconds"] <= limit, time_breakdown(run)
+                f"{build_seconds(run):.1f} s", build_seconds(run) <= limit, time_breakdown(run)
             )
         elif run and run.get("status") in ("failed", "timed out", "interrupted"):
             target.judge(f"demo build {run['status']}", False)

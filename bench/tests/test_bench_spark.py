@@ -88,9 +88,9 @@ def test_the_section_has_each_input_s_runs_with_ratios_and_what_was_used():
     assert "driver memory 2g" in text and "DuckDB: memory_limit 1GB, dbt threads 1" in text
     assert "### Demo: 1,000 users (embedded seed)" in text
     # peer/ours: 2 s / 240 s and 200 MiB / 2,000 MiB; load at start → end.
-    assert "| dbt build, Spark | 240.0 | 2,000 | 0.01 | 0.10 | – | – |  |" in text
-    assert "| dbt build, DuckDB | 20.0 | 400 | 0.10 | 0.50 |" in text
-    assert "| peer notebook, seed CSV | 2.0 | 200 | 1 | 1 | – | 1.00 → 1.20 |  |" in text
+    assert "| dbt build, Spark | 240.0 | 240.0 | 2,000 | 0.01 | 0.10 | – | – |  |" in text
+    assert "| dbt build, DuckDB | 20.0 | 20.0 | 400 | 0.10 | 0.50 |" in text
+    assert "| peer notebook, seed CSV | 2.0 | – | 200 | 1 | 1 | – | 1.00 → 1.20 |  |" in text
     assert "Spark / DuckDB: wall 12.0×, peak memory 5.0×." in text
     assert (
         "Who held the peak memory: Spark build: java 1,700 MiB, dbt 250 MiB, python3 (2) 50 MiB."
@@ -100,7 +100,7 @@ def test_the_section_has_each_input_s_runs_with_ratios_and_what_was_used():
     # A failed run: no ratios, its reason and its own driver memory stated.
     assert "### 1,000,000 users" in text and "Inputs: csv 130.0 MiB, parquet 20.0 MiB." in text
     assert (
-        "| dbt build, Spark | 700.0 | 3,600 | – | – | – | – | driver memory 4g; failed nodes: "
+        "| dbt build, Spark | 700.0 | 700.0 | 3,600 | – | – | – | – | driver memory 4g; failed nodes: "
         "int_user_rule_segments_matched; see x.log |" in text
     )
     assert "Spark / DuckDB: not compared: a run did not finish." in text
