@@ -6,14 +6,10 @@
 
 with
 
-memberships as (
-    select * from {{ ref('int_user_rule_segments_matched') }}
-),
-
-{# The cluster segments straight from the scoring, joined on the input row number (see
-    source_row_number): fct_user_segments adds only names and confidences. #}
-user_segments as (
-    select * from {{ ref('int_user_segment_assignments') }}
+{# Users per cluster segment and combination of rule segments (a few million rows at ten
+    million users): read twice, streamed from its table each time. #}
+segment_combinations {{ as_not_materialized() }} (
+    select * from {{ ref('int_segment_rule_combinations_counted') }}
 ),
 
 rule_segments as (
@@ -22,19 +18,6 @@ rule_segments as (
 
 cluster_segments as (
     select * from {{ ref('dim_segments') }}
-),
-
-{# Users per cluster segment and combination of rule segments: read twice, stored once (a few
-    million rows at ten million users, where repeating the join would cost more). #}
-segment_combinations {{ as_materialized() }} (
-    select
-        user_segments.segment_id,
-        memberships.rule_segment_positions,
-        count(*) as users
-    from memberships
-    inner join user_segments
-        on memberships.source_row_number = user_segments.source_row_number
-    group by 1, 2
 ),
 
 combinations as (
