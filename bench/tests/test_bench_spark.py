@@ -100,7 +100,8 @@ def test_the_section_has_each_input_s_runs_with_ratios_and_what_was_used():
     # A failed run: no ratios, its reason and its own driver memory stated.
     assert "### 1,000,000 users" in text and "Inputs: csv 130.0 MiB, parquet 20.0 MiB." in text
     assert (
-        "| dbt build, Spark | 700.0 | 700.0 | 3,600 | – | – | – | – | driver memory 4g; failed nodes: "
+        "| dbt build, Spark | 700.0 | 700.0 | 3,600 | – | – | – | – | "
+        "driver memory 4g; failed nodes: "
         "int_user_rule_segments_matched; see x.log |" in text
     )
     assert "Spark / DuckDB: not compared: a run did not finish." in text
