@@ -1,12 +1,12 @@
 {#- Quarantine, never drop, for campaign results: every input row
-    (base_campaigns__result_rows) is either counted by the lift (int_campaign_results_matched
+    (base_campaigns__results) is either counted by the lift (int_campaign_results_matched
     without a rejection reason) or in fct_campaign_results_rejected, never both, never
     neither, and nothing else appears. Returns one row per problem. -#}
 
 with
 
 input_rows as (
-    select * from {{ ref('base_campaigns__result_rows') }}
+    select * from {{ ref('base_campaigns__results') }}
 ),
 
 matched as (
