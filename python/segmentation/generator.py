@@ -40,6 +40,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from segmentation import campaign_generator
+
+# Re-exported: the campaign results API is reachable beside the export's (generator.X).
+from segmentation.campaign_generator import PLANTED_CONVERSION_LIFTS as PLANTED_CONVERSION_LIFTS
+from segmentation.campaign_generator import campaign_results as campaign_results
 from segmentation.schema import EXPORT_COLUMNS, INTERESTS, RANGES, STAGING_NAMES, VOCABULARIES
 
 # Favourite interests are this many times likelier to be picked than the others.
