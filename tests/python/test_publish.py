@@ -447,7 +447,8 @@ def test_the_privacy_floor_holds_on_every_published_table_end_to_end(tmp_path):
         assert set(tables) == set(PUBLISHED_TABLES)
         frames = {table: reader.sql(f"select * from {table}").df() for table in tables}
     # README: "its rows are removed from fct_segment_interests and fct_segment_metric_indexes".
-    for table in ("fct_segment_interests", "fct_segment_metric_indexes"):
+    # The lift of a campaign too: its audience leaves such a segment out.
+    for table in ("fct_segment_interests", "fct_segment_metric_indexes", "fct_campaign_lift"):
         assert not set(frames[table]["segment_id"]) & small, table
         assert set(frames[table]["segment_id"]) == set(sizes) - small, table
 
@@ -478,7 +479,11 @@ def test_the_privacy_floor_holds_on_every_published_table_end_to_end(tmp_path):
     behaviour = frames["dim_segments"].set_index("segment_id")["avg_click_through_rate"]
     assert behaviour.loc[list(small)].notna().all()
     # Tables without a row per segment carry no segment at all.
-    for table in ("rpt_user_base_distributions", "rpt_segmentation_quality"):
+    for table in (
+        "rpt_user_base_distributions",
+        "rpt_segmentation_quality",
+        "fct_campaign_balance",
+    ):
         assert not {"segment_id", "segment_name"} & set(frames[table].columns), table
     # README: "it gets no audience file".
     audience_files = {p.name for p in (tmp_path / "build" / "audiences").glob("*.segment_*")}
