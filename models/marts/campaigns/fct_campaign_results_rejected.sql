@@ -16,8 +16,9 @@ matched as (
 ),
 
 rejected as (
+    {#- Engines type the row number differently (DuckDB bigint, Spark int): one type here. #}
     select
-        source_row_number,
+        cast(source_row_number as {{ dbt.type_bigint() }}) as source_row_number,
         campaign_key_raw as campaign_key,
         user_id_raw as user_id,
         rejection_reason_list as rejection_reasons,
@@ -25,7 +26,7 @@ rejected as (
     from staging_rejected
     union all
     select
-        source_row_number,
+        cast(source_row_number as {{ dbt.type_bigint() }}) as source_row_number,
         campaign_key,
         user_id,
         rejection_reason as rejection_reasons,
