@@ -138,7 +138,11 @@ tests as (
 p_values as (
     select
         *,
-        2 * (1 - {{ normal_cdf('abs(conversion_lift_z)') }}) as conversion_lift_p_value
+        {#- z = 0 is p = 1 exactly (the approximation gives 1 - 1e-9). #}
+        case
+            when conversion_lift_z = 0 then 1.0
+            else 2 * (1 - {{ normal_cdf('abs(conversion_lift_z)') }})
+        end as conversion_lift_p_value
     from tests
 ),
 
@@ -150,6 +154,9 @@ verdicts as (
                 treatment_users < {{ settings['lift_min_users_per_arm'] }}
                 or control_users < {{ settings['lift_min_users_per_arm'] }}
                 then 'too small to tell'
+            {#- Nobody converted, or everybody did: nothing varies, so neither the interval
+                ([0, 0]) nor the minimum detectable effect (0) says anything. #}
+            when pooled_standard_error = 0 then 'too small to tell'
             when conversion_lift_ci_lower > 0 then 'lift'
             when conversion_lift_ci_upper < 0 then 'negative lift'
             when minimum_detectable_effect > {{ settings['lift_meaningful_effect'] }} then 'too small to tell'
