@@ -89,10 +89,11 @@ $(SPARK_STAMP): requirements-spark.txt pyproject.toml
 spark-build: spark-setup
 	$(SPARK_BIN)/dbt build --target spark --vars '$(DBT_VARS)'
 
-## test-spark: builds the demo seed and a 10,000-user planted file with problem rows
-## (tests/python/spark_inputs.py) on DuckDB and on local Spark, every model, data test and unit
-## test, then compares every mart and the quarantine (tests/python/test_spark_marts.py). Its
-## folder is the project's own: emptied first. About 10 minutes.
+## test-spark: builds the demo seed and a 10,000-user planted file with problem rows, with its
+## campaign results and their problem rows (tests/python/spark_inputs.py), on DuckDB and on
+## local Spark, every model, data test and unit test, then compares every mart and the quarantine
+## (tests/python/test_spark_marts.py). Its folder is the project's own: emptied first. About 10
+## minutes.
 TEST_SPARK_DIR := $(CURDIR)/build/test-spark
 # Left out of test-spark's output (dbt reports every failure on its own): pyspark's log of each
 # query that failed and was handled (dbt asks whether a relation exists that way), its warning
@@ -102,11 +103,11 @@ SPARK_NOISE := SQLQueryContextLogger|FutureWarning: PySpark|require_minimum_pand
 test-spark: setup spark-setup
 	rm -rf "$(TEST_SPARK_DIR)"
 	mkdir -p "$(TEST_SPARK_DIR)"
-	$(BIN)/python tests/python/spark_inputs.py "$(TEST_SPARK_DIR)/planted.csv"
+	$(BIN)/python tests/python/spark_inputs.py "$(TEST_SPARK_DIR)/planted.csv" "$(TEST_SPARK_DIR)/planted_results.csv"
 	set -e; for input in demo planted; do \
 		dir="$(TEST_SPARK_DIR)/$$input"; \
 		vars='{}'; \
-		if [ $$input = planted ]; then vars='{user_profiles_path: "$(TEST_SPARK_DIR)/planted.csv"}'; fi; \
+		if [ $$input = planted ]; then vars='{user_profiles_path: "$(TEST_SPARK_DIR)/planted.csv", campaign_results_path: "$(TEST_SPARK_DIR)/planted_results.csv"}'; fi; \
 		echo "test-spark: $$input on DuckDB"; \
 		SEGMENTATION_BUILD_DIR="$$dir/duckdb" SEGMENTATION_DUCKDB_PATH="$$dir/duckdb/warehouse.duckdb" \
 			$(BIN)/dbt --quiet build --vars "$$vars" --target-path "$$dir/duckdb/target" --log-path "$$dir/duckdb/logs"; \

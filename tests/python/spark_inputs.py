@@ -1,8 +1,10 @@
 """The inputs `make test-spark` builds on both engines: the demo seed, and a planted file written
 here. The file is 10,000 generated users followed by one row of each kind staging must handle,
-so that the comparison covers the quarantine and the duplicate rule, not only clean rows.
+so that the comparison covers the quarantine and the duplicate rule, not only clean rows. With a
+second path, the same users' campaign results (one campaign, demo_launch) from the generator,
+followed likewise by one results row of each kind their staging must handle.
 
-Command line (the Makefile's): ``python tests/python/spark_inputs.py OUT.csv``.
+Command line (the Makefile's): ``python tests/python/spark_inputs.py OUT.csv [RESULTS.csv]``.
 """
 
 from __future__ import annotations
@@ -41,13 +43,36 @@ PROBLEM_ROWS = (
 )
 
 
-def write_planted(path: Path) -> Path:
-    """USERS generated users with planted personas, then PROBLEM_ROWS."""
-    write(USERS, path, seed=SEED)
+# Campaign results rows, in the results' column order, appended to the generated results.
+RESULTS_PROBLEM_ROWS = (
+    # rejected: a second row for user 17 in demo_launch (the generated one comes first)
+    "17,demo_launch,true,false,false,0",
+    # rejected: no user id
+    ",demo_launch,true,false,false,0",
+    # rejected: exposed is not true/false/1/0
+    "10001,demo_launch,yes,false,false,0",
+    # rejected: a click without an exposure
+    "10002,demo_launch,false,true,false,0",
+    # rejected: negative revenue
+    "10003,demo_launch,true,false,true,-2",
+    # rejected: a short row, padded with blanks
+    "10004,demo_launch",
+    # valid: spaces trimmed, the key lowercased, any case of true, a blank revenue
+    "10005, Demo_Launch ,TRUE,1,0,",
+)
+
+
+def write_planted(path: Path, results_path: Path | None = None) -> Path:
+    """USERS generated users with planted personas, then PROBLEM_ROWS; with ``results_path``,
+    their campaign results, then RESULTS_PROBLEM_ROWS."""
+    write(USERS, path, seed=SEED, results_path=results_path)
     with open(path, "a", encoding="utf-8", newline="") as out:
         out.write("\n".join(PROBLEM_ROWS) + "\n")
+    if results_path:
+        with open(results_path, "a", encoding="utf-8", newline="") as out:
+            out.write("\n".join(RESULTS_PROBLEM_ROWS) + "\n")
     return path
 
 
 if __name__ == "__main__":
-    write_planted(Path(sys.argv[1]))
+    write_planted(Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else None)

@@ -27,7 +27,7 @@ STAGING = [
     "assert_every_campaign_result_row_accounted_for",
     "--indirect-selection",
     "cautious",
-    # The unit tests mock the demo seed: they run on the default vars (make test), not on a file.
+    # The unit tests check the SQL on fixed rows, whatever the file: make test runs them.
     "--exclude-resource-type",
     "unit_test",
 ]

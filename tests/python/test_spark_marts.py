@@ -158,3 +158,33 @@ def test_the_planted_file_quarantines_its_problem_rows_on_spark():
             f"select count(*) from {clean} where user_id in ('10005', '10006')"
         ).fetchall()[0][0]
     assert (rejected_rows, kept) == (7, 2)
+
+
+def test_the_planted_results_quarantine_their_problem_rows_on_spark():
+    """Of the planted results' problem rows (spark_inputs.RESULTS_PROBLEM_ROWS), Spark rejects 6
+    with their reasons and keeps user 10005's, trimmed and parsed."""
+    root = Path(TEST_DIR) / "planted"
+    rejected = spark_relation(root, "stg_campaigns__results_rejected")
+    clean = spark_relation(root, "stg_campaigns__results")
+    with duckdb.connect(":memory:") as connection:
+        reasons = sorted(
+            reason
+            for (reason,) in connection.sql(
+                f"select rejection_reason_list from {rejected}"
+            ).fetchall()
+        )
+        kept = connection.sql(
+            f"select campaign_key, is_exposed, is_clicked, is_converted, revenue from {clean} "
+            "where user_id = '10005'"
+        ).fetchall()
+    assert reasons == sorted(
+        [
+            "duplicate_user_campaign",
+            "missing_user_id",
+            "unparseable_exposed",
+            "clicked_not_exposed",
+            "negative_revenue",
+            "missing_exposed, missing_clicked, missing_converted",
+        ]
+    )
+    assert kept == [("demo_launch", True, True, False, None)]
