@@ -54,6 +54,9 @@ def replicated(tmp_path_factory):
         campaign_keys=CAMPAIGNS,
         control_share=CONTROL_SHARE,
     )
+    # Two rows the lift cannot count: a campaign not in var campaigns, a user in no audience.
+    with results.open("a", encoding="utf-8") as rows:
+        rows.write("1,not_measured,true,false,true,12.5\nnobody,replica_00,true,true,false,0\n")
     variables = {
         "user_profiles_path": str(users),
         "campaign_results_path": str(results),
@@ -212,14 +215,24 @@ def test_a_segment_without_lift_is_significant_at_about_the_nominal_rate(replica
 
 def test_every_results_row_is_counted_or_rejected(replicated):
     result, _ = replicated
-    counted = result.query("select count(*) from int_campaign_results_matched")[0][0]
-    rejected = result.query("select count(*) from fct_campaign_results_rejected")[0][0]
+    counted = result.query(
+        "select count(*) from int_campaign_results_matched where rejection_reason is null"
+    )[0][0]
     lift_users = result.query("select sum(treatment_users + control_users) from fct_campaign_lift")[
         0
     ][0]
     # The generator's users are all valid and every one is in an audience (no privacy floor
-    # at these sizes): every row is counted.
-    assert (counted, rejected, lift_users) == (USERS * len(CAMPAIGNS), 0, USERS * len(CAMPAIGNS))
+    # at these sizes): every generated row is counted, and only the two rows added are not.
+    assert counted == lift_users == USERS * len(CAMPAIGNS)
+    rejected = result.query(
+        "select source_row_number, campaign_key, user_id, rejection_reasons, rejected_at "
+        "from fct_campaign_results_rejected order by 1"
+    )
+    first = USERS * len(CAMPAIGNS) + 1
+    assert rejected == [
+        (first, "not_measured", "1", "unknown_campaign", "measurement"),
+        (first + 1, "replica_00", "nobody", "not_in_audience", "measurement"),
+    ]
 
 
 @pytest.mark.parametrize(
