@@ -43,25 +43,8 @@ def semantic_project(demo_build: DbtResult, tmp_path_factory) -> Path:
     return project
 
 
-def mf_query(
-    project: Path, database: Path, metrics: list[str], group_by: list[str], where: str = ""
-) -> list[dict[str, str]]:
-    """`mf query` in `project` against `database`: the result's rows as dicts of text."""
-    out = project / "build" / f"query-{len(list(project.glob('build/query-*.csv')))}.csv"
-    out.parent.mkdir(exist_ok=True)
-    args = [
-        str(Path(sys.executable).with_name("mf")),
-        "query",
-        "--quiet",
-        "--metrics",
-        ",".join(metrics),
-        "--group-by",
-        ",".join(group_by),
-        "--csv",
-        str(out),
-    ]
-    if where:
-        args += ["--where", where]
+def run_mf(project: Path, database: Path, *args: str) -> subprocess.CompletedProcess:
+    """`mf <args>` in `project` (its parsed manifest) against the warehouse `database`."""
     env = {
         **os.environ,
         "DBT_PROFILES_DIR": str(project),
@@ -69,9 +52,25 @@ def mf_query(
         "SEGMENTATION_BUILD_DIR": str(project / "build"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    completed = subprocess.run(
-        args, cwd=project, env=env, capture_output=True, text=True, check=False
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("mf")), *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
+
+
+def mf_query(
+    project: Path, database: Path, metrics: list[str], group_by: list[str], where: str = ""
+) -> list[dict[str, str]]:
+    """`mf query` in `project` against `database`: the result's rows as dicts of text."""
+    out = project / "build" / f"query-{len(list(project.glob('build/query-*.csv')))}.csv"
+    out.parent.mkdir(exist_ok=True)
+    args = ["query", "--quiet", "--metrics", ",".join(metrics), "--group-by", ",".join(group_by)]
+    args += ["--csv", str(out)] + (["--where", where] if where else [])
+    completed = run_mf(project, database, *args)
     assert completed.returncode == 0 and out.exists(), completed.stdout + completed.stderr
     with out.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
@@ -127,6 +126,31 @@ def test_dbt_parse_rejects_a_time_dimension_that_does_not_exist(tmp_path):
     result = run_dbt(tmp_path / "dbt", "parse", project_dir=project)
     assert not result.ok
     assert "built_on" in result.output
+
+
+def test_mf_validates_every_definition_against_the_warehouse(semantic_project, demo_build):
+    """Beyond `dbt parse`: MetricFlow queries every dimension, entity, measure and metric on the
+    built marts, so a column the marts do not have is found before a user's query hits it."""
+    completed = run_mf(semantic_project, demo_build.database, "validate-configs")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_mf_validation_finds_a_column_the_mart_lacks(demo_build, tmp_path):
+    project = copy_project(tmp_path / "project")
+    definitions = project / SEGMENTATION_SEMANTIC_MODELS
+    text = definitions.read_text(encoding="utf-8")
+    assert text.count("        expr: click_through_rate\n") == 1
+    definitions.write_text(
+        text.replace("        expr: click_through_rate\n", "        expr: click_through_rates\n"),
+        encoding="utf-8",
+    )
+    # dbt parse cannot know the mart's columns ...
+    parsed = run_dbt(project, "parse", project_dir=project, database=demo_build.database)
+    assert parsed.ok, parsed.output[-5000:]
+    # ... MetricFlow's validation against the warehouse does.
+    completed = run_mf(project, demo_build.database, "validate-configs")
+    assert completed.returncode != 0
+    assert "click_through_rates" in completed.stdout + completed.stderr
 
 
 # --- Segments -----------------------------------------------------------------------------------
