@@ -184,7 +184,10 @@ lift as (
         conversion_lift_p_value,
         minimum_detectable_effect,
         treatment_revenue_per_user,
-        control_revenue_per_user
+        control_revenue_per_user,
+        {#- The semantic layer's time dimension (MetricFlow needs one per measure): the mart is
+            a state as of this build, so the build's start is the one time its rows have. #}
+        {{ build_started_at() }} as built_at
     from verdicts
 )
 

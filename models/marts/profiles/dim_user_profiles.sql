@@ -85,7 +85,10 @@ user_profiles as (
         {{ list_length('profiles.rule_segment_positions') }} as rule_segment_count
         {%- for flag in user_profile_flags() %},
         profiles.{{ flag.name }}
-        {%- endfor %}
+        {%- endfor %},
+        {#- The semantic layer's time dimension (MetricFlow needs one per measure): the mart is
+            a state as of this build, so the build's start is the one time its rows have. #}
+        {{ build_started_at() }} as built_at
     from profiles
     left join user_segments
         on profiles.user_id = user_segments.user_id

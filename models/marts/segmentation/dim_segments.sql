@@ -52,7 +52,10 @@ segments as (
         personas.is_unstable,
         {#- The privacy floor, decided here once: fct_campaign_audiences and the published
             copies (pub_*) read this flag. #}
-        profiles.users < {{ settings['min_segment_size'] }} as is_below_privacy_floor
+        profiles.users < {{ settings['min_segment_size'] }} as is_below_privacy_floor,
+        {#- The semantic layer's time dimension (MetricFlow needs one per measure): the mart is
+            a state as of this build, so the build's start is the one time its rows have. #}
+        {{ build_started_at() }} as built_at
     from profiles
     inner join personas
         on profiles.segment_id = personas.segment_id
