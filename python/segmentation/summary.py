@@ -224,10 +224,14 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(run_summary(connection))
         print(input_summary(connection, path))
-        for line in campaign_lines(connection):
+        campaigns = campaign_lines(connection)
+        for line in campaigns:
             print(line)
     print(f"\nWarehouse: {path}")
-    print("Marts: dim_segments, fct_user_segments, fct_segment_interests")
+    print(
+        "Marts: dim_segments, fct_user_segments, fct_segment_interests"
+        + (f", {LIFT_MART} (README 'Measuring a campaign')" if campaigns else "")
+    )
     return 0
 
 
