@@ -465,8 +465,9 @@ def histogram(
 
 
 def _points(value: float | None, signed: bool = True) -> str:
-    """A difference of two rates in percentage points, e.g. "+3.1 pts", "–0.4 pts"."""
-    if value is None or math.isnan(value):
+    """A difference of two rates in percentage points, e.g. "+3.1 pts", "−0.4 pts" (a minus
+    sign, as the chart's axis writes it); unsigned for a size such as the MDE."""
+    if _missing(value):
         return "–"
     text = f"{abs(value) * 100:.1f} pts"
     if not signed or round(abs(value) * 100, 1) == 0:
