@@ -47,6 +47,10 @@
         {%- if not (value is integer and value >= least) -%}
             {%- do problems.append(name ~ " must be a whole number >= " ~ least ~ ", got '" ~ value ~ "'") -%}
         {%- endif -%}
+    {%- elif kind == 'number' and rule.get('exclusive') -%}
+        {%- if not (value is number and value is not boolean and value > least and value < most) -%}
+            {%- do problems.append(name ~ " must be a number strictly between " ~ least ~ " and " ~ most ~ ", got '" ~ value ~ "'") -%}
+        {%- endif -%}
     {%- elif kind == 'number' -%}
         {%- if not (value is number and value is not boolean and value >= least and (most is none or value <= most)) -%}
             {%- if most is none -%}
@@ -80,6 +84,20 @@
         {%- else -%}
             {%- for item in value if item not in known -%}
                 {%- do problems.append(name ~ ": unknown " ~ what ~ " '" ~ item ~ "' (known: " ~ known | join(', ') ~ ")") -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- elif kind == 'campaign_keys' -%}
+        {%- if value is string or value is not iterable or value is mapping -%}
+            {%- do problems.append(name ~ " must be a list of campaign keys, got '" ~ value ~ "'") -%}
+        {%- else -%}
+            {%- set seen = [] -%}
+            {%- for item in value -%}
+                {%- if not (item is string and modules.re.fullmatch('[a-z][a-z0-9_]{0,39}', item)) -%}
+                    {%- do problems.append(name ~ ": '" ~ item ~ "' is not a campaign key (lowercase letters, digits and _, starting with a letter, at most 40 characters)") -%}
+                {%- elif item in seen -%}
+                    {%- do problems.append(name ~ " lists '" ~ item ~ "' more than once") -%}
+                {%- endif -%}
+                {%- do seen.append(item) -%}
             {%- endfor -%}
         {%- endif -%}
     {%- elif kind == 'identifier' -%}

@@ -15,6 +15,12 @@ or Parquet in bounded memory (it depends on ``chunk_size``, not on the number of
 
     python -m segmentation.generator --users 1000000 --out /tmp/users.csv --truth /tmp/truth.csv
     python -m segmentation.generator --users 1000000 --out /tmp/users.parquet --shape export-like
+
+``--results FILE`` also writes a campaign's synthetic results for the same users, with a planted
+conversion lift per persona (`segmentation.campaign_generator`):
+
+    python -m segmentation.generator --users 1000 --out users.csv --results results.csv \
+        --campaigns demo_launch,spring_sale
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from segmentation import campaign_generator
 from segmentation.schema import EXPORT_COLUMNS, INTERESTS, RANGES, STAGING_NAMES, VOCABULARIES
 
 # Favourite interests are this many times likelier to be picked than the others.
@@ -446,11 +453,16 @@ def write(
     truth_path: str | Path | None = None,
     chunk_size: int = 500_000,
     fmt: str | None = None,
+    results_path: str | Path | None = None,
+    campaign_keys: Sequence[str] = campaign_generator.DEFAULT_CAMPAIGNS,
+    control_share: float = campaign_generator.DEFAULT_CONTROL_SHARE,
 ) -> Path:
     """Stream ``n_users`` to ``path`` (``.csv`` or ``.parquet``, or ``fmt``) chunk by chunk.
 
     The planted persona of each user goes to ``truth_path`` (CSV ``user_id,persona_name``) if
-    given, never into the export. Memory depends on ``chunk_size``, not on ``n_users``.
+    given, never into the export. Memory depends on ``chunk_size``, not on ``n_users``, except
+    with ``results_path``: then each user's persona is kept to draw the results of
+    ``campaign_keys`` (`campaign_generator.campaign_results`, same seed) for those same users.
     """
     path = Path(path)
     fmt = (fmt or path.suffix.lstrip(".")).lower()
@@ -465,7 +477,10 @@ def write(
             out.write((",".join(EXPORT_COLUMNS) + "\n").encode())
         else:
             out = stack.enter_context(pq.ParquetWriter(path, export_schema()))
+        truths = []
         for table, truth in iter_chunks(n_users, seed, personas, chunk_size):
+            if results_path:
+                truths.append(truth)
             if fmt == "csv":
                 for batch in table.to_batches(max_chunksize=CSV_RENDER_ROWS):
                     out.write(_csv_bytes(batch))
@@ -473,6 +488,15 @@ def write(
                 out.write_table(table)
             if truth_file:
                 truth_file.write(_csv_bytes(truth))
+    if results_path:
+        truth = pa.Table.from_batches(
+            [batch for chunk in truths for batch in chunk.to_batches()],
+            pa.schema([(_TRUTH_HEADER[0], pa.int64()), (_TRUTH_HEADER[1], pa.string())]),
+        ).to_pandas()
+        results = campaign_generator.campaign_results(
+            truth, campaign_keys, control_share=control_share, seed=seed
+        )
+        campaign_generator.write_campaign_results(results, results_path)
     return path
 
 
@@ -497,7 +521,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--truth", help="CSV for the planted persona of each user")
     parser.add_argument("--chunk-size", type=int, default=500_000)
     parser.add_argument("--format", choices=("csv", "parquet"), help="overrides the extension")
+    parser.add_argument(
+        "--results",
+        help="also write synthetic campaign results for these users (.csv or .parquet), with a "
+        "planted conversion lift per persona",
+    )
+    parser.add_argument(
+        "--campaigns",
+        default=",".join(campaign_generator.DEFAULT_CAMPAIGNS),
+        help="comma-separated campaign keys of --results (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--control-share",
+        type=float,
+        default=campaign_generator.DEFAULT_CONTROL_SHARE,
+        help="the holdout control share of --results, as var holdout_control_share "
+        "(default: %(default)s)",
+    )
     args = parser.parse_args(argv)
+    campaign_keys = [key.strip() for key in args.campaigns.split(",") if key.strip()]
     write(
         args.users,
         args.out,
@@ -506,6 +548,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         truth_path=args.truth,
         chunk_size=args.chunk_size,
         fmt=args.format,
+        results_path=args.results,
+        campaign_keys=campaign_keys,
+        control_share=args.control_share,
     )
 
 

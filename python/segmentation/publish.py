@@ -15,7 +15,8 @@ What readers see, and how it changes together:
 2. ``<published_dir>/serving.duckdb``: views over one version's files and a ``publication``
    table naming it, what BI tools open read-only;
 3. ``<published_dir>/CURRENT``: the current version's run id, one line;
-4. ``<audiences_dir>/segment_<id>.parquet`` and ``.csv``, and ``<audiences_dir>/CURRENT``.
+4. ``<audiences_dir>/<campaign_key>.segment_<id>.parquet`` and ``.csv`` (the treatment arm of
+   each campaign's audience), and ``<audiences_dir>/CURRENT``.
 
 Everything is first written beside what readers see (temporary names inside the same folders):
 a full disk, a read-only folder or any other error stops publishing there and removes what it
@@ -33,8 +34,10 @@ Privacy floor (k-anonymity): what is published is what the build's ``pub_`` mode
 they apply the floor in SQL (macro ``privacy_floor_withheld_columns``; README "Publishing for
 BI"): a segment with fewer users than var ``min_segment_size`` is published without its
 demographic breakdown. ``fct_campaign_audiences`` leaves such a segment out, so it gets no
-audience file. This module adds each version's run id and moves files; it decides nothing
-about what a reader may see.
+audience file. Holdouts: the audience files are cut from ``fct_campaign_treatment_audiences``,
+the treatment arm of each campaign; its control arm stays in the warehouse, to be measured
+against. This module adds each version's run id and moves files; it decides nothing about what
+a reader may see or which users a campaign activates.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ import duckdb
 
 from segmentation.outputs import OutputFolderError, OwnedFolder, claim, read_state
 from segmentation.preflight import lock_message
-from segmentation.settings import CampaignSettings, SettingsError
+from segmentation.settings import CAMPAIGN_KEY, CampaignSettings, SettingsError
 from segmentation.summary import database_path
 
 SERVING_DATABASE = "serving.duckdb"
@@ -77,9 +80,11 @@ PUBLISHED_TABLES = (
     "rpt_segment_recommendations",
     "rpt_user_base_distributions",
     "rpt_segmentation_quality",
+    "fct_campaign_lift",
+    "fct_campaign_balance",
 )
-#: The warehouse relation the audience files are cut from.
-AUDIENCE_SOURCE = "fct_campaign_audiences"
+#: The warehouse relation the audience files are cut from: each campaign's treatment arm.
+AUDIENCE_SOURCE = "fct_campaign_treatment_audiences"
 #: The columns of the serving database's `publication` table, one row per published table.
 PUBLICATION_COLUMNS = (
     RUN_ID_COLUMN,
@@ -90,9 +95,19 @@ PUBLICATION_COLUMNS = (
     "suppressed_segments",
     "published_at",
 )
-AUDIENCE_COLUMNS = ("user_id", "segment_id", "segment_name", "assignment_confidence")
+AUDIENCE_COLUMNS = (
+    "campaign_key",
+    "user_id",
+    "segment_id",
+    "segment_name",
+    "assignment_confidence",
+)
 AUDIENCE_FORMATS = ("parquet", "csv")
-AUDIENCE_FILE = re.compile(r"^segment_\d+\.(parquet|csv)$")
+#: An audience file: ``<campaign_key>.segment_<id>.<format>``; the campaign keys are checked
+#: (lowercase letters, digits and _), so a key can neither hold the dot nor leave the folder.
+#: Files without a campaign (``segment_<id>.<format>``, before issue 17) still count as ours, so
+#: that the first publish after the upgrade removes them.
+AUDIENCE_FILE = re.compile(r"^(?:[a-z][a-z0-9_]*\.)?segment_\d+\.(parquet|csv)$")
 STAGING_PREFIX = ".staging-"
 PREVIOUS_PREFIX = ".previous-"
 SERVING_TEMPORARY_PREFIX = f"{SERVING_DATABASE}.tmp-"
@@ -253,8 +268,9 @@ def write_serving_database(path: Path, rows: Sequence[Mapping[str, Any]]) -> Non
 def write_audience_files(
     audiences: duckdb.DuckDBPyRelation, folder: Path, formats: Sequence[str] = AUDIENCE_FORMATS
 ) -> list[dict[str, Any]]:
-    """One file per segment and format, ``segment_<id>.parquet`` and ``segment_<id>.csv``, with
-    the audience columns only, ordered by user id, in `folder`. Returns one row per file."""
+    """One file per campaign, segment and format, ``<campaign_key>.segment_<id>.parquet`` and
+    ``.csv``, with the audience columns only, ordered by user id, in `folder`. `audiences`: who
+    each campaign activates (the treatment arm, AUDIENCE_SOURCE). Returns one row per file."""
     missing = [c for c in AUDIENCE_COLUMNS if c not in audiences.columns]
     if missing:
         raise PublishSettingError(f"the audiences lack columns {missing}")
@@ -262,31 +278,35 @@ def write_audience_files(
     if unknown:
         raise PublishSettingError(f"unknown audience formats {unknown} (known: {AUDIENCE_FORMATS})")
     # Parquet first: the other formats are copied from its file, already sorted and typed, so
-    # the audiences are filtered and sorted once per segment, not once per file. (DuckDB reads
+    # the audiences are filtered and sorted once per file set, not once per file. (DuckDB reads
     # a file back in its order while preserve_insertion_order is on, its default.)
     ordered = sorted(formats, key=lambda file_format: file_format != "parquet")
     columns = ", ".join(AUDIENCE_COLUMNS)
     counts = audiences.query(
-        "audiences", "select segment_id, count(*) from audiences group by 1 order by 1"
+        "audiences",
+        "select campaign_key, segment_id, count(*) from audiences group by 1, 2 order by 1, 2",
     ).fetchall()
     rows = []
-    for segment_id, users in counts:
-        segment = audiences.query(
+    for campaign_key, segment_id, users in counts:
+        if not CAMPAIGN_KEY.fullmatch(str(campaign_key)):
+            raise PublishSettingError(f"not a campaign key: {campaign_key!r} (var campaigns)")
+        cut = audiences.query(
             "audiences",
-            f"select {columns} from audiences where segment_id = {int(segment_id)} "
-            "order by user_id",
+            f"select {columns} from audiences where campaign_key = {quote_literal(campaign_key)} "
+            f"and segment_id = {int(segment_id)} order by user_id",
         )
         for file_format in ordered:
-            path = folder / f"segment_{int(segment_id)}.{file_format}"
+            path = folder / f"{campaign_key}.segment_{int(segment_id)}.{file_format}"
             if file_format == "parquet":
-                segment.to_parquet(str(path))
-                segment = audiences.query(
+                cut.to_parquet(str(path))
+                cut = audiences.query(
                     "audiences", f"select * from read_parquet({quote_literal(str(path))})"
                 )
             else:
-                segment.to_csv(str(path), header=True)
+                cut.to_csv(str(path), header=True)
             rows.append(
                 {
+                    "campaign_key": campaign_key,
                     "segment_id": int(segment_id),
                     "file_format": file_format,
                     "file_name": path.name,
@@ -735,12 +755,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Published: this build is already the published version {outcome}.")
         return 0
     users = sum(row["users"] for row in outcome.audience_files if row["file_format"] == "parquet")
+    campaigns = len({row["campaign_key"] for row in outcome.audience_files})
     segments = len({row["segment_id"] for row in outcome.audience_files})
     print(
         f"Published version {outcome.run_id}: {outcome.serving_database} "
         f"({len(outcome.tables)} tables; open it read-only)."
     )
-    print(f"Audiences: {outcome.audiences_dir} ({segments} segments, {users:,} users).")
+    print(
+        f"Audiences: {outcome.audiences_dir} ({campaigns} campaign{'s' * (campaigns != 1)}, "
+        f"{segments} segments, "
+        f"{users:,} treatment-arm users)."
+    )
     return 0
 
 

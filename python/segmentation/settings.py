@@ -24,6 +24,8 @@ from segmentation.catalogue import PROJECT_FILE, Catalogue, load, project_vars
 RULES_VAR = "settings_rules"
 # A table or schema name a var may give (type identifier): nothing that could end the name.
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A campaign key (type campaign_keys): safe in SQL literals and in audience file names.
+CAMPAIGN_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 class SettingsError(ValueError):
@@ -61,6 +63,9 @@ def problems(name: str, value: Any, rule: Mapping[str, Any], catalogue: Catalogu
     if kind == "whole":
         if not (_is_whole(value) and value >= least):
             return [f"{name} must be a whole number >= {least}, {got}"]
+    elif kind == "number" and rule.get("exclusive"):
+        if not (_is_number(value) and least < value < most):
+            return [f"{name} must be a number strictly between {least} and {most}, {got}"]
     elif kind == "number":
         if not (_is_number(value) and value >= least and (most is None or value <= most)):
             bounds = f">= {least}" if most is None else f"between {least} and {most}"
@@ -97,6 +102,20 @@ def problems(name: str, value: Any, rule: Mapping[str, Any], catalogue: Catalogu
             for item in value
             if item not in known
         ]
+    elif kind == "campaign_keys":
+        if not isinstance(value, list | tuple):
+            return [f"{name} must be a list of campaign keys, {got}"]
+        found, seen = [], set()
+        for item in value:
+            if not (isinstance(item, str) and CAMPAIGN_KEY.fullmatch(item)):
+                found.append(
+                    f"{name}: '{_text(item)}' is not a campaign key (lowercase letters, digits"
+                    " and _, starting with a letter, at most 40 characters)"
+                )
+            elif item in seen:
+                found.append(f"{name} lists '{item}' more than once")
+            seen.add(item)
+        return found
     elif kind == "identifier":
         if not (isinstance(value, str) and (value == "" or IDENTIFIER.fullmatch(value))):
             return [
@@ -240,6 +259,10 @@ class CampaignSettings(_Area):
     published_versions_to_keep: int
     audiences_dir: str
     published_dir: str
+    campaigns: tuple[str, ...]
+    holdout_control_share: float
+    lift_min_users_per_arm: int
+    lift_meaningful_effect: float
 
     def __post_init__(self) -> None:
         if self.audiences_dir == self.published_dir:

@@ -57,14 +57,14 @@ def run_dbt(
 ) -> DbtResult:
     """`dbt <command>` on this project (or a copy of it), into a warehouse and target dir under
     `workdir`. `command` may be two words (`docs generate`). `env` adds environment variables;
-    SEGMENTATION_USER_PROFILES_PATH is taken from it only, never from the environment pytest
-    runs in."""
+    SEGMENTATION_USER_PROFILES_PATH and SEGMENTATION_CAMPAIGN_RESULTS_PATH are taken from it
+    only, never from the environment pytest runs in."""
     workdir.mkdir(parents=True, exist_ok=True)
     database = database or workdir / "warehouse.duckdb"
     inherited = {
         name: value
         for name, value in os.environ.items()
-        if name != "SEGMENTATION_USER_PROFILES_PATH"
+        if name not in ("SEGMENTATION_USER_PROFILES_PATH", "SEGMENTATION_CAMPAIGN_RESULTS_PATH")
     }
     env = {
         **inherited,

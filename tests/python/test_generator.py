@@ -154,6 +154,23 @@ def test_same_seed_same_bytes_and_other_seed_differs(tmp_path: Path) -> None:
     assert paths[0].read_bytes() != paths[2].read_bytes()
 
 
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+
+def test_demo_seeds_are_the_generators_output(tmp_path: Path) -> None:
+    """Both demo seeds are what the command in _seeds.yml and README writes, byte for byte: the
+    export and the campaign results of the same 1,000 users (one campaign, demo_launch)."""
+    users, results = tmp_path / "user_profiles_demo.csv", tmp_path / "campaign_results_demo.csv"
+    generator.main(
+        ["--users", "1000", "--seed", "42", "--out", str(users), "--results", str(results)]
+    )
+    assert users.read_bytes() == (SEEDS / "user_profiles_demo.csv").read_bytes()
+    assert results.read_bytes() == (SEEDS / "campaign_results_demo.csv").read_bytes()
+    seed = pd.read_csv(SEEDS / "campaign_results_demo.csv")
+    assert set(seed.campaign_key) == {"demo_launch"}
+    assert sorted(seed.user_id) == sorted(pd.read_csv(SEEDS / "user_profiles_demo.csv")["User ID"])
+
+
 def test_truth_is_kept_out_of_the_export(tmp_path: Path) -> None:
     out, truth_path = tmp_path / "users.csv", tmp_path / "truth.csv"
     generator.write(1_000, out, truth_path=truth_path, chunk_size=400)

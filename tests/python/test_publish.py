@@ -186,13 +186,21 @@ def test_publish_writes_a_version_a_serving_database_current_and_the_audiences(t
     ]
     assert interests == [(1,), (3,)]
     assert sorted(audience_state(audiences_dir)) == [
-        "CURRENT", "segment_1.csv", "segment_1.parquet", "segment_3.csv", "segment_3.parquet",
+        "CURRENT",
+        "demo_launch.segment_1.csv",
+        "demo_launch.segment_1.parquet",
+        "demo_launch.segment_3.csv",
+        "demo_launch.segment_3.parquet",
     ]  # fmt: skip
     with duckdb.connect() as connection:
-        parquet = connection.sql(f"select * from '{audiences_dir / 'segment_1.parquet'}'")
+        parquet = connection.sql(
+            f"select * from '{audiences_dir / 'demo_launch.segment_1.parquet'}'"
+        )
         assert tuple(parquet.columns) == AUDIENCE_COLUMNS
         rows = parquet.fetchall()
-        csv = connection.sql(f"select * from read_csv('{audiences_dir / 'segment_1.csv'}')")
+        csv = connection.sql(
+            f"select * from read_csv('{audiences_dir / 'demo_launch.segment_1.csv'}')"
+        )
         assert csv.fetchall() == rows
     assert len(rows) == 50 and rows == sorted(rows)
     assert f"Published version {run_id}" in capsys.readouterr().out
@@ -216,7 +224,11 @@ def test_a_new_build_replaces_the_audiences_and_old_versions_are_pruned(tmp_path
         assert audience_generation(audiences_dir) == {generation}
     # Generation 4 has segments 1 and 5 only: no stale file of segments 3 or 4 is left.
     assert sorted(audience_state(audiences_dir)) == [
-        "CURRENT", "segment_1.csv", "segment_1.parquet", "segment_5.csv", "segment_5.parquet",
+        "CURRENT",
+        "demo_launch.segment_1.csv",
+        "demo_launch.segment_1.parquet",
+        "demo_launch.segment_5.csv",
+        "demo_launch.segment_5.parquet",
     ]  # fmt: skip
     assert published_versions(published_dir) == run_ids[-2:]
     versions = sorted(p.name for p in published_dir.iterdir() if RUN_ID_PATTERN.match(p.name))
@@ -328,10 +340,10 @@ def test_files_a_user_adds_to_owned_folders_survive_every_publish(tmp_path):
 def test_a_user_file_in_the_way_of_an_audience_file_stops_publishing(tmp_path, capsys):
     published_dir, audiences_dir = _folders(tmp_path)
     assert _publish_generation(tmp_path, 1) == 0
-    (audiences_dir / "segment_4.csv").write_text("the user's own file")
+    (audiences_dir / "demo_launch.segment_4.csv").write_text("the user's own file")
     before = folder_state(published_dir), audience_state(audiences_dir)
     assert _publish_generation(tmp_path, 2) == 1  # generation 2 has a segment 4
-    assert "segment_4.csv was not written by this project" in capsys.readouterr().err
+    assert "demo_launch.segment_4.csv was not written by this project" in capsys.readouterr().err
     assert (folder_state(published_dir), audience_state(audiences_dir)) == before
     assert [p.name for p in published_dir.iterdir() if p.name.startswith(".staging")] == []
 
@@ -469,30 +481,61 @@ def test_the_privacy_floor_holds_on_every_published_table_end_to_end(tmp_path):
     for table in ("rpt_user_base_distributions", "rpt_segmentation_quality"):
         assert not {"segment_id", "segment_name"} & set(frames[table].columns), table
     # README: "it gets no audience file".
-    audience_files = {p.name for p in (tmp_path / "build" / "audiences").glob("segment_*")}
+    audience_files = {p.name for p in (tmp_path / "build" / "audiences").glob("*.segment_*")}
     assert audience_files == {
-        f"segment_{s}.{ext}" for s in set(sizes) - small for ext in ("csv", "parquet")
+        f"demo_launch.segment_{s}.{ext}" for s in set(sizes) - small for ext in ("csv", "parquet")
     }
 
 
 @pytest.mark.dbt
 def test_audience_files_hold_the_campaign_audiences_and_nothing_else(campaign_build):
-    expected = dict(
-        campaign_build.result.query(
-            "select segment_id, count(*) from fct_campaign_audiences group by 1"
+    expected = {
+        (campaign_key, segment_id): users
+        for campaign_key, segment_id, users in campaign_build.result.query(
+            "select campaign_key, segment_id, count(*) from fct_campaign_holdouts "
+            "where arm = 'treatment' group by 1, 2"
         )
+    }
+    assert {campaign_key for campaign_key, _ in expected} == {"demo_launch"}
+    files = sorted(p.name for p in campaign_build.audiences_dir.glob("*.segment_*"))
+    assert files == sorted(
+        f"{c}.segment_{s}.{ext}" for c, s in expected for ext in ("csv", "parquet")
     )
-    files = sorted(p.name for p in campaign_build.audiences_dir.glob("segment_*"))
-    assert files == sorted(f"segment_{s}.{ext}" for s in expected for ext in ("csv", "parquet"))
     connection = duckdb.connect()
-    for segment_id, users in expected.items():
+    for (campaign_key, segment_id), users in expected.items():
         for ext in ("parquet", "csv"):
-            path = campaign_build.audiences_dir / f"segment_{segment_id}.{ext}"
+            path = campaign_build.audiences_dir / f"{campaign_key}.segment_{segment_id}.{ext}"
             relation = connection.sql(f"select * from '{path}'")
             assert tuple(relation.columns) == AUDIENCE_COLUMNS
             rows = relation.fetchall()
             assert len(rows) == users
-            assert {row[1] for row in rows} == {segment_id}
+            assert {(row[0], row[2]) for row in rows} == {(campaign_key, segment_id)}
+
+
+@pytest.mark.dbt
+def test_no_control_user_is_in_an_audience_file(campaign_build):
+    """Issue 17: the audience files carry the treatment arm only; the control arm is kept for
+    measurement. Every audience member is in exactly one arm: the files hold the treatment arm
+    whole, and not one control user."""
+    holdouts = campaign_build.result.frame(
+        "select campaign_key, user_id, arm from fct_campaign_holdouts"
+    )
+    control = holdouts[holdouts["arm"] == "control"]
+    assert len(control) > 0  # the demo's control arm is not empty, or this proves nothing
+    with duckdb.connect() as connection:
+        in_files = connection.sql(
+            f"select campaign_key, user_id from read_parquet("
+            f"'{campaign_build.audiences_dir}/*.segment_*.parquet')"
+        ).df()
+        in_csv = connection.sql(
+            f"select campaign_key, cast(user_id as varchar) as user_id from read_csv("
+            f"'{campaign_build.audiences_dir}/*.segment_*.csv', all_varchar = true)"
+        ).df()
+    for found in (in_files, in_csv):
+        pairs = set(zip(found["campaign_key"], found["user_id"], strict=True))
+        assert not pairs & set(zip(control["campaign_key"], control["user_id"], strict=True))
+        treatment = holdouts[holdouts["arm"] == "treatment"]
+        assert pairs == set(zip(treatment["campaign_key"], treatment["user_id"], strict=True))
 
 
 @pytest.mark.dbt

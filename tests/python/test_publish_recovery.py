@@ -74,7 +74,7 @@ def _expected_audience_files(generation: int) -> set[str]:
     """The audience files of a generation: one Parquet and one CSV file per segment with at
     least FLOOR users (README: a segment below the privacy floor gets no audience file)."""
     return {
-        f"segment_{segment}.{extension}"
+        f"demo_launch.segment_{segment}.{extension}"
         for segment, users in SEGMENTS[generation].items()
         if users >= FLOOR
         for extension in ("parquet", "csv")
@@ -155,8 +155,8 @@ def _version_folder(function: str, target: Path) -> bool:
 STOPS = {
     "version folder about to be renamed into place": (_version_folder, False, 1),
     "version folder renamed into place": (_version_folder, True, 1),
-    "second new audience file": (_in_audiences("segment_1.parquet"), False, 1),
-    "old segment's file moved aside": (_moved_out("segment_3.csv"), False, 1),
+    "second new audience file": (_in_audiences("demo_launch.segment_1.parquet"), False, 1),
+    "old segment's file moved aside": (_moved_out("demo_launch.segment_3.csv"), False, 1),
     "serving database about to be swapped": (_in_published("serving.duckdb"), False, 1),
     "serving database swapped": (_in_published("serving.duckdb"), True, 2),
     "published CURRENT about to be written": (_in_published("CURRENT"), False, 2),
@@ -194,8 +194,8 @@ def test_a_publish_killed_at_a_step_is_undone_or_finished_by_the_next(tmp_path, 
 )
 def test_a_failure_before_the_swap_publishes_nothing(tmp_path, monkeypatch, capsys, where):
     step = {
-        "second new audience file": _in_audiences("segment_1.parquet"),
-        "old segment's file moved aside": _moved_out("segment_3.csv"),
+        "second new audience file": _in_audiences("demo_launch.segment_1.parquet"),
+        "old segment's file moved aside": _moved_out("demo_launch.segment_3.csv"),
         "serving database": _in_published("serving.duckdb"),
     }[where]
     warehouse, published_dir, audiences_dir = setup_two_generations(tmp_path)
@@ -243,7 +243,7 @@ def test_a_clean_up_that_fails_too_is_left_to_the_next_publish(tmp_path, monkeyp
     publishes."""
     step = {
         "version folder renamed into place": _version_folder,
-        "second new audience file": _in_audiences("segment_1.parquet"),
+        "second new audience file": _in_audiences("demo_launch.segment_1.parquet"),
         "serving database": _in_published("serving.duckdb"),
     }[where]
     warehouse, published_dir, audiences_dir = setup_two_generations(tmp_path)
@@ -392,14 +392,17 @@ def test_the_warehouse_is_where_dbt_writes_it(tmp_path, monkeypatch):
 
 def test_audience_files_need_the_audience_columns_and_known_formats(tmp_path):
     with duckdb.connect() as connection:
-        lacking = connection.sql("select 'u1' as user_id, 1 as segment_id, 0.5 as confidence")
+        lacking = connection.sql(
+            "select 'c' as campaign_key, 'u1' as user_id, 1 as segment_id, 0.5 as confidence"
+        )
         with pytest.raises(publish_module.PublishSettingError) as refused:
             publish_module.write_audience_files(lacking, tmp_path)
         assert "segment_name" in str(refused.value)
         assert "assignment_confidence" in str(refused.value)
         assert "user_id" not in str(refused.value)
         audiences = connection.sql(
-            "select 'u1' as user_id, 1 as segment_id, 'One' as segment_name, "
+            "select 'spring' as campaign_key, 'u1' as user_id, 1 as segment_id, "
+            "'One' as segment_name, "
             "0.5 as assignment_confidence"
         )
         with pytest.raises(publish_module.PublishSettingError, match="xlsx"):
@@ -407,7 +410,13 @@ def test_audience_files_need_the_audience_columns_and_known_formats(tmp_path):
         assert list(tmp_path.iterdir()) == []
         rows = publish_module.write_audience_files(audiences, tmp_path, ["csv"])
     assert rows == [
-        {"segment_id": 1, "file_format": "csv", "file_name": "segment_1.csv", "users": 1}
+        {
+            "campaign_key": "spring",
+            "segment_id": 1,
+            "file_format": "csv",
+            "file_name": "spring.segment_1.csv",
+            "users": 1,
+        }
     ]
 
 

@@ -47,6 +47,10 @@ RECORDED = {  # a valid campaigns area as a build log records it (folders resolv
     "published_versions_to_keep": 3,
     "audiences_dir": "build/audiences",
     "published_dir": "build/published",
+    "campaigns": ["demo_launch"],
+    "holdout_control_share": 0.1,
+    "lift_min_users_per_arm": 30,
+    "lift_meaningful_effect": 0.02,
 }
 
 
@@ -205,12 +209,17 @@ def test_publishing_into_other_folders_and_again_with_force(tmp_path, capsys):
     first = reader_sees(other_published)
     out = capsys.readouterr().out.splitlines()
     assert out == [
-        f"Published version {first}: {other_published / 'serving.duckdb'} (6 tables; open it "
+        f"Published version {first}: {other_published / 'serving.duckdb'} (8 tables; open it "
         "read-only).",
-        f"Audiences: {other_audiences} (2 segments, 81 users).",  # 50 + 31 above the floor
+        # 50 + 31 above the floor, all in the fake campaign's treatment arm
+        f"Audiences: {other_audiences} (1 campaign, 2 segments, 81 treatment-arm users).",
     ]
     assert set(audience_state(other_audiences)) == {
-        "CURRENT", "segment_1.csv", "segment_1.parquet", "segment_3.csv", "segment_3.parquet",
+        "CURRENT",
+        "demo_launch.segment_1.csv",
+        "demo_launch.segment_1.parquet",
+        "demo_launch.segment_3.csv",
+        "demo_launch.segment_3.parquet",
     }  # fmt: skip
     assert main(["--db", str(warehouse), *options]) == 0
     assert capsys.readouterr().out == (
@@ -251,8 +260,8 @@ def test_publishing_only_reads_the_warehouse(tmp_path):
 def test_audience_csv_files_start_with_readmes_columns(tmp_path):
     warehouse = fake_warehouse(tmp_path / "w.duckdb", 1, tmp_path / "p", tmp_path / "a")
     assert main(["--db", str(warehouse)]) == 0
-    lines = (tmp_path / "a" / "segment_1.csv").read_text().splitlines()
-    assert lines[0] == "user_id,segment_id,segment_name,assignment_confidence"
+    lines = (tmp_path / "a" / "demo_launch.segment_1.csv").read_text().splitlines()
+    assert lines[0] == "campaign_key,user_id,segment_id,segment_name,assignment_confidence"
     assert len(lines) == 1 + 50
 
 

@@ -14,6 +14,9 @@ from segmentation.outputs import LOCK, MARKER, read_state
 from segmentation.publish import SERVING_DATABASE, main
 from segmentation.settings import project_rules
 
+#: The campaign of every fake build (the project's default var campaigns).
+CAMPAIGN = "demo_launch"
+
 #: Segment ids and sizes per generation. Segment 2 is below the default privacy floor (10).
 SEGMENTS = {
     1: {1: 50, 2: 4, 3: 31},
@@ -116,6 +119,17 @@ def fake_warehouse(
             create table pub_rpt_segmentation_quality as select * from rpt_segmentation_quality;
             create table fct_campaign_audiences as select * from (values {audience_rows})
                 as t(user_id, segment_id, segment_name, assignment_confidence);
+            -- One campaign whose treatment arm is the whole audience: which users are held
+            -- back is dbt's business (fct_campaign_holdouts), publishing cuts what it is given.
+            create table fct_campaign_treatment_audiences as
+                select '{CAMPAIGN}' as campaign_key, * from fct_campaign_audiences;
+            create table pub_fct_campaign_lift as
+                select '{CAMPAIGN}' as campaign_key, segment_id, segment_name,
+                    'too small to tell' as verdict
+                from pub_dim_segments where not is_below_privacy_floor;
+            create table pub_fct_campaign_balance as
+                select '{CAMPAIGN}' as campaign_key, 'likes' as metric_name,
+                    0.01 * {generation} as standardized_mean_difference;
             create table segmentation_build_log (
                 invocation_id varchar, command varchar, started_at timestamp,
                 finished_at timestamp, status varchar, nodes integer, failed_nodes integer,
@@ -187,7 +201,7 @@ def audience_generation(folder: Path) -> set[int]:
     """The generations the audience files visible in `folder` come from."""
     found = set()
     with duckdb.connect() as connection:
-        for path in sorted(folder.glob("segment_*.parquet")):
+        for path in sorted(folder.glob("*.segment_*.parquet")):
             for (name,) in connection.sql(f"select distinct segment_name from '{path}'").fetchall():
                 found.add(int(name.rsplit(" ", 1)[1]))
     return found
@@ -230,7 +244,7 @@ def assert_tidy(published_dir: Path, audiences_dir: Path, generation: int, keep:
     assert (audiences_dir / "CURRENT").read_text() == run_id + "\n"
     assert audience_generation(audiences_dir) == {generation}
     expected_files = {
-        f"segment_{s}.{ext}" for s, n in SEGMENTS[generation].items() if n >= 10
+        f"demo_launch.segment_{s}.{ext}" for s, n in SEGMENTS[generation].items() if n >= 10
         for ext in ("csv", "parquet")
     }  # fmt: skip
     assert set(audience_state(audiences_dir)) == expected_files | {"CURRENT", "user-notes.txt"}
