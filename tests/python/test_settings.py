@@ -203,3 +203,53 @@ def test_the_on_run_start_checks_say_what_python_says(tmp_path):
         "user_profiles_source_table must be empty or a name of letters, digits and _ "
         "(not starting with a digit), got 'raw users'"
     ) in said
+
+
+def test_campaign_keys_are_checked_key_by_key():
+    rule = project_rules()["campaigns"]
+    assert problems("campaigns", ["demo_launch", "spring_2025"], rule, load()) == []
+    assert problems("campaigns", [], rule, load()) == []
+    found = problems(
+        "campaigns", ["Spring", "2025_sale", "a" * 41, "ok", "ok", "x-y"], rule, load()
+    )
+    what = "(lowercase letters, digits and _, starting with a letter, at most 40 characters)"
+    assert found == [
+        f"campaigns: 'Spring' is not a campaign key {what}",
+        f"campaigns: '2025_sale' is not a campaign key {what}",
+        f"campaigns: '{'a' * 41}' is not a campaign key {what}",
+        "campaigns lists 'ok' more than once",
+        f"campaigns: 'x-y' is not a campaign key {what}",
+    ]
+    assert problems("campaigns", "demo_launch", rule, load()) == [
+        "campaigns must be a list of campaign keys, got 'demo_launch'"
+    ]
+
+
+def test_the_control_share_is_strictly_between_0_and_1():
+    rule = project_rules()["holdout_control_share"]
+    assert problems("holdout_control_share", 0.5, rule, load()) == []
+    for wrong in (0, 1, 1.5, True, "0.1"):
+        assert problems("holdout_control_share", wrong, rule, load()) == [
+            f"holdout_control_share must be a number strictly between 0 and 1, got '{wrong}'"
+        ]
+    settings = CampaignSettings.from_vars(project_vars())
+    assert (settings.campaigns, settings.holdout_control_share) == (("demo_launch",), 0.1)
+    assert (settings.lift_min_users_per_arm, settings.lift_meaningful_effect) == (30, 0.02)
+
+
+@pytest.mark.dbt
+def test_the_on_run_start_check_refuses_bad_campaign_settings_as_python_does(tmp_path):
+    wrong = {
+        "campaigns": ["Spring", "ok", "ok"],
+        "holdout_control_share": 1,
+        "lift_min_users_per_arm": 0,
+        "lift_meaningful_effect": 0,
+    }
+    result = run_dbt(tmp_path, "run", variables=wrong, extra=["--select", "fct_campaign_holdouts"])
+    assert not result.ok
+    said = {line.strip()[2:] for line in result.output.splitlines() if line.strip()[:2] == "- "}
+    with pytest.raises(SettingsError) as raised:
+        CampaignSettings.from_vars({**project_vars(), **wrong})
+    python = {line.strip()[2:] for line in str(raised.value).splitlines()[1:]}
+    assert len(python) == 5
+    assert python <= said
