@@ -10,7 +10,9 @@ Vega-Lite and vega-embed); the page's own small script (it draws the charts, the
 once they are in place) is inline too, with no fonts, styles or scripts from the network.
 Sections: segment sizes; a radar chart of the segments' indexes on the clustering features; a
 card per segment; an interest-lift heatmap; the user base's demographic and behaviour
-distributions; quality and stability, when a ``rpt_segmentation_quality`` table was published.
+distributions; quality and stability, when a ``rpt_segmentation_quality`` table was published;
+campaign results, from ``fct_campaign_lift`` (README "Measuring a campaign"): per campaign, the
+conversion lift of each segment with its 95% interval, and the verdicts in a table.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ from segmentation.outputs import OutputFolderError, claim, read_marker_kind
 
 TEMPLATES = Path(__file__).parent / "templates"
 QUALITY_TABLE = "rpt_segmentation_quality"
+#: The lift mart, published from pub_fct_campaign_lift (optional: an older serving database, or
+#: one published before any campaign was measured, has none).
+LIFT_TABLE = "fct_campaign_lift"
 REQUIRED_TABLES = (
     "publication",
     "dim_segments",
@@ -58,6 +63,17 @@ NEUTRAL = "#9aa5b1"
 #: Interest lift colours: ½× or less, 1×, 2× or more; and a cell with no lift.
 LIFT_COLOURS = ("#4e79a7", "#ffffff", "#f28e2b")
 NO_LIFT = "#f1f3f5"
+#: A campaign's verdicts (fct_campaign_lift.verdict), in the order the report explains them,
+#: with the colour of a segment's point and interval: green lift, red negative lift, grey no
+#: detectable lift, light grey too small to tell.
+VERDICT_COLOURS = {
+    "lift": "#59a14f",
+    "negative lift": "#e15759",
+    "no detectable lift": "#7b8794",
+    "too small to tell": "#bab0ac",
+}
+#: The width of a lift chart's plot, in pixels (the verdicts are written right of it).
+LIFT_PLOT_WIDTH = 460
 #: Display names: the catalogue's metrics and traits (var catalogue), then the run's figures.
 METRIC_LABELS = {
     **load_catalogue().labels,
@@ -448,6 +464,91 @@ def histogram(
     return _chart("histogram", description, chart)
 
 
+def _points(value: float | None, signed: bool = True) -> str:
+    """A difference of two rates in percentage points, e.g. "+3.1 pts", "−0.4 pts" (a minus
+    sign, as the chart's axis writes it); unsigned for a size such as the MDE."""
+    if _missing(value):
+        return "–"
+    text = f"{abs(value) * 100:.1f} pts"
+    if not signed or round(abs(value) * 100, 1) == 0:
+        return text
+    return ("+" if value > 0 else "−") + text
+
+
+def lift_interval_chart(
+    rows: Sequence[Mapping[str, Any]], description: str = "conversion lift per segment"
+) -> Chart:
+    """One line per segment (rows of segment, lift, lower, upper, verdict; rates' differences
+    as fractions, None where a segment has no measure): the 95% interval as a bar from its lower
+    to its upper end, the lift as a point on it, both in the verdict's colour, against a dashed
+    line at 0 (no effect), with the verdict written right of the plot. The axis is in
+    percentage points."""
+    drawn = [
+        {
+            "segment": row["segment"],
+            "lift": None if _missing(row["lift"]) else round(row["lift"] * 100, 6),
+            "lower": None if _missing(row["lower"]) else round(row["lower"] * 100, 6),
+            "upper": None if _missing(row["upper"]) else round(row["upper"] * 100, 6),
+            "verdict": row["verdict"],
+            "colour": VERDICT_COLOURS.get(row["verdict"], NEUTRAL),
+            "lift_text": _points(row["lift"]),
+            "interval_text": "–"
+            if _missing(row["lower"]) or _missing(row["upper"])
+            else f"{_points(row['lower'])} to {_points(row['upper'])}",
+        }
+        for row in rows
+    ]
+    ends = [v for row in drawn for v in (row["lower"], row["upper"], row["lift"]) if v is not None]
+    # 0 always in view (the line every interval is read against), with room either side.
+    low, high = min([0.0, *ends]), max([0.0, *ends])
+    margin = (high - low) * 0.08 or 1.0
+    scale = alt.Scale(domain=[low - margin, high + margin], nice=False, zero=False)
+    x_axis = alt.Axis(title="Conversion lift, treatment − control (percentage points)",
+                      labelExpr="datum.value == 0 ? '0' : format(datum.value, '+~g')",
+                      tickCount=8, grid=True, gridColor="#eef1f4")  # fmt: skip
+    # The segments in the given order, those without a measure too (no layer but the verdicts'
+    # has them, and a band scale would put them last).
+    y = alt.Y("segment:N", sort=[row["segment"] for row in drawn], axis=_names_axis(13))
+    tooltip = [
+        alt.Tooltip("segment:N", title="segment"),
+        alt.Tooltip("lift_text:N", title="lift"),
+        alt.Tooltip("interval_text:N", title="95% interval"),
+        alt.Tooltip("verdict:N", title="verdict"),
+    ]
+    colour = alt.Color("colour:N", scale=None)
+    intervals = (
+        alt.Chart()
+        .transform_filter("datum.lower != null")
+        .mark_rule(strokeWidth=3, strokeCap="round")
+        .encode(y=y, x=alt.X("lower:Q", scale=scale, axis=x_axis), x2="upper:Q", color=colour,
+                tooltip=tooltip)
+    )  # fmt: skip
+    points = (
+        alt.Chart()
+        .transform_filter("datum.lift != null")
+        .mark_point(filled=True, size=90, opacity=1)
+        .encode(y=y, x=alt.X("lift:Q", scale=scale, axis=x_axis), color=colour, tooltip=tooltip)
+    )
+    verdicts = (
+        alt.Chart()
+        .mark_text(align="left", dx=12, fontSize=12, color="#1f2933")
+        .encode(y=y, x=alt.value(LIFT_PLOT_WIDTH), text="verdict:N")
+    )
+    zero = (
+        alt.Chart(_values([{"x": 0.0}]))
+        .mark_rule(color="#52606d", strokeDash=[4, 3])
+        .encode(x=alt.X("x:Q", scale=scale, axis=x_axis))
+    )
+    chart = alt.layer(zero, intervals, points, verdicts, data=_values(drawn)).properties(
+        width=LIFT_PLOT_WIDTH, height=alt.Step(30)
+    )
+    return _chart("lift-intervals", description, chart)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 # --- Data --------------------------------------------------------------------------------------
 
 
@@ -463,6 +564,8 @@ class ReportData:
     distributions: list[dict[str, Any]]
     quality: list[dict[str, Any]] | None = None
     quality_columns: list[str] = field(default_factory=list)
+    #: fct_campaign_lift's rows, or None when the serving database has no such table.
+    campaign_lift: list[dict[str, Any]] | None = None
 
 
 def _records(connection: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
@@ -520,6 +623,11 @@ def load_report_data(connection: duckdb.DuckDBPyConnection) -> ReportData:
         ),
         quality=quality,
         quality_columns=quality_columns or [],
+        campaign_lift=_records(
+            connection, f"select * from {LIFT_TABLE} order by campaign_key, segment_id"
+        )
+        if LIFT_TABLE in present
+        else None,
     )
 
 
@@ -798,6 +906,89 @@ def quality_section(data: ReportData) -> dict[str, Any] | None:
     }
 
 
+def _rate_percent(value: float | None) -> str:
+    return "–" if _missing(value) else f"{value:.1%}"
+
+
+def _p_value(value: float | None) -> str:
+    if _missing(value):
+        return "–"
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _relative(value: float | None) -> str:
+    if _missing(value):
+        return "–"
+    return f"{value:+.0%}".replace("-", "−")
+
+
+def campaign_sections(data: ReportData) -> list[dict[str, Any]]:
+    """One entry per campaign in the lift mart, in campaign key order: its users measured per
+    arm, the lift chart and the table of its segments (in segment order). Empty when no lift
+    table was published or it has no rows."""
+    names = {s["segment_id"]: s for s in data.segments}
+    campaigns: dict[str, list[dict[str, Any]]] = {}
+    for row in data.campaign_lift or []:
+        campaigns.setdefault(row["campaign_key"], []).append(row)
+    sections = []
+    for key in sorted(campaigns):
+        rows = sorted(campaigns[key], key=lambda r: r["segment_id"])
+        shown = []
+        for row in rows:
+            # The qualifier of the segment's name when the published segment is the one measured.
+            segment = names.get(row["segment_id"])
+            same = segment is not None and segment["segment_name"] == row["segment_name"]
+            shown.append(shown_name(segment) if same else row["segment_name"])
+        verdicts = [row["verdict"] for row in rows]
+        sections.append(
+            {
+                "key": key,
+                "treatment_users": f"{sum(r['treatment_users'] or 0 for r in rows):,}",
+                "control_users": f"{sum(r['control_users'] or 0 for r in rows):,}",
+                "verdict_counts": [
+                    {"verdict": verdict, "segments": verdicts.count(verdict)}
+                    for verdict in VERDICT_COLOURS
+                    if verdict in verdicts
+                ],
+                "chart": lift_interval_chart(
+                    [
+                        {
+                            "segment": name,
+                            "lift": r["conversion_lift"],
+                            "lower": r["conversion_lift_ci_lower"],
+                            "upper": r["conversion_lift_ci_upper"],
+                            "verdict": r["verdict"],
+                        }
+                        for name, r in zip(shown, rows, strict=True)
+                    ],
+                    description=f"Campaign {key}: conversion lift per segment, 95% interval",
+                ),  # fmt: skip
+                "rows": [
+                    {
+                        "segment": name,
+                        "colour": VERDICT_COLOURS.get(r["verdict"], NEUTRAL),
+                        "treatment_users": f"{r['treatment_users'] or 0:,}",
+                        "control_users": f"{r['control_users'] or 0:,}",
+                        "treatment_rate": _rate_percent(r["treatment_conversion_rate"]),
+                        "control_rate": _rate_percent(r["control_conversion_rate"]),
+                        "lift": _points(r["conversion_lift"]),
+                        "relative_lift": _relative(r.get("conversion_relative_lift")),
+                        "interval": "–"
+                        if _missing(r["conversion_lift_ci_lower"])
+                        or _missing(r["conversion_lift_ci_upper"])
+                        else f"{_points(r['conversion_lift_ci_lower'])} to "
+                        f"{_points(r['conversion_lift_ci_upper'])}",
+                        "p_value": _p_value(r["conversion_lift_p_value"]),
+                        "mde": _points(r["minimum_detectable_effect"], signed=False),
+                        "verdict": r["verdict"],
+                    }
+                    for name, r in zip(shown, rows, strict=True)
+                ],
+            }
+        )
+    return sections
+
+
 def vega_bundle_path() -> Path:
     """Where `make setup` keeps the Vega bundle of the installed vl-convert, in the environment
     it belongs to (a new version of vl-convert is a new file)."""
@@ -848,6 +1039,8 @@ def report_context(data: ReportData) -> dict[str, Any]:
         "demographics": distribution_charts(data, DEMOGRAPHICS + MORE_DEMOGRAPHICS),
         "behaviours": distribution_charts(data, BEHAVIOURS),
         "quality": quality_section(data),
+        "campaigns": campaign_sections(data),
+        "verdict_colours": VERDICT_COLOURS,
         "lift_colours": LIFT_COLOURS,
         "vega_script": vega_script(),
     }

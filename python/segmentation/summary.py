@@ -1,4 +1,5 @@
-"""The table `make build` prints: the segments found and where the warehouse is.
+"""The table `make build` prints: the segments found and where the warehouse is, and a line per
+campaign measured (fct_campaign_lift; README "Measuring a campaign").
 
 python -m segmentation.summary [--db PATH]
 """
@@ -153,6 +154,64 @@ def segments_caveat(connection: duckdb.DuckDBPyConnection) -> str | None:
     return run_caveat(verdict, segments, unstable, unmeasured) if segments else None
 
 
+#: The lift mart read for the campaign lines; a warehouse built before issue 17 has none.
+LIFT_MART = "fct_campaign_lift"
+#: fct_campaign_lift's verdicts, in the order a campaign's line counts them.
+VERDICTS = ("lift", "negative lift", "no detectable lift", "too small to tell")
+
+
+def campaign_lines(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    """One line per campaign in the lift mart, by campaign key: the users measured in each arm
+    and how many of its segments got each verdict, e.g. "Campaign demo_launch: 1,000 users
+    measured (903 treatment, 97 control); lift in 1 of 5 segments, no detectable lift in 1, too
+    small to tell in 3." The lift count is always said; the others when not 0. No lines
+    without the mart."""
+    present = connection.sql(
+        "select count(*) from information_schema.tables where table_name = ?",
+        params=[LIFT_MART],
+    ).fetchall()[0][0]
+    if not present:
+        return []
+    rows = connection.sql(
+        f"""
+        select
+            campaign_key,
+            verdict,
+            count(*) as segments,
+            sum(coalesce(treatment_users, 0)) as treatment_users,
+            sum(coalesce(control_users, 0)) as control_users,
+        from {LIFT_MART}
+        group by 1, 2
+        order by 1, 2
+        """
+    ).fetchall()
+    if not rows:
+        return ["Campaigns: no campaign results."]
+    campaigns: dict[str, dict[str, list[int]]] = {}
+    for key, verdict, segments, treatment, control in rows:
+        campaigns.setdefault(key, {})[verdict] = [segments, treatment, control]
+    lines = []
+    for key, verdicts in campaigns.items():
+        segments = sum(counts[0] for counts in verdicts.values())
+        treatment = sum(counts[1] for counts in verdicts.values())
+        control = sum(counts[2] for counts in verdicts.values())
+        if treatment + control == 0:
+            lines.append(
+                f"Campaign {key}: no users measured (no results rows for its audience); "
+                f"{segments:,} segments."
+            )
+            continue
+        counted = [f"lift in {verdicts.get('lift', [0])[0]:,} of {segments:,} segments"]
+        order = [*VERDICTS, *sorted(set(verdicts) - set(VERDICTS))]
+        counted += [f"{verdict} in {verdicts[verdict][0]:,}" for verdict in order[1:]
+                    if verdict in verdicts]  # fmt: skip
+        lines.append(
+            f"Campaign {key}: {treatment + control:,} users measured ({treatment:,} treatment, "
+            f"{control:,} control); {', '.join(counted)}."
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=None, help="warehouse file (default: as dbt)")
@@ -165,8 +224,14 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(run_summary(connection))
         print(input_summary(connection, path))
+        campaigns = campaign_lines(connection)
+        for line in campaigns:
+            print(line)
     print(f"\nWarehouse: {path}")
-    print("Marts: dim_segments, fct_user_segments, fct_segment_interests")
+    print(
+        "Marts: dim_segments, fct_user_segments, fct_segment_interests"
+        + (f", {LIFT_MART} (README 'Measuring a campaign')" if campaigns else "")
+    )
     return 0
 
 

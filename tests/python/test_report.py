@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import duckdb
@@ -17,6 +18,7 @@ import pandas as pd
 import pytest
 
 from conftest import PROJECT_DIR
+from lift_fixture import create_lift_table, lift_rows
 from readme_spec import qualifier
 from segmentation import report
 from segmentation.outputs import OutputFolderError
@@ -28,9 +30,11 @@ from segmentation.report import (
     Chart,
     ReportData,
     bar_chart,
+    campaign_sections,
     heatmap,
     histogram,
     index_bars,
+    lift_interval_chart,
     load_report_data,
     main,
     quality_section,
@@ -247,10 +251,72 @@ def test_histogram_bars_rise_from_zero_over_their_bins():
     assert rows[1]["range"] == "1.0 h to 2.0 h"
 
 
+# The verdict colours the report promises (its hint): green lift, red negative lift, grey the
+# other two (darker for no detectable lift than for too small to tell).
+GREEN, RED = "#59a14f", "#e15759"
+
+
+def test_lift_intervals_span_lower_to_upper_with_the_point_at_the_lift():
+    chart = lift_interval_chart(
+        [
+            {"segment": "<b>Up</b>", "lift": 0.06, "lower": 0.0448, "upper": 0.0752,
+             "verdict": "lift"},
+            {"segment": "Down", "lift": -0.02, "lower": -0.0285, "upper": -0.0115,
+             "verdict": "negative lift"},
+            {"segment": "Unmeasured", "lift": None, "lower": None, "upper": None,
+             "verdict": "too small to tell"},
+        ],
+        description="Campaign x",
+    )  # fmt: skip
+    intervals, rule = layer(chart.spec, "rule", 1)
+    points, point = layer(chart.spec, "point")
+    # In percentage points: 0.0448 is 4.48 points; a segment without a measure has no bar.
+    assert [r["segment"] for r in intervals] == ["<b>Up</b>", "Down"]
+    assert [r["lower"] for r in intervals] == pytest.approx([4.48, -2.85])
+    assert [r["upper"] for r in intervals] == pytest.approx([7.52, -1.15])
+    assert (rule["encoding"]["x"]["field"], rule["encoding"]["x2"]["field"]) == ("lower", "upper")
+    assert [r["segment"] for r in points] == ["<b>Up</b>", "Down"]
+    assert [r["lift"] for r in points] == pytest.approx([6.0, -2.0])
+    assert point["encoding"]["x"]["field"] == "lift"
+    # The same x scale for the bars, the points and the line at 0, which is in view with
+    # every interval's ends.
+    zero, zero_rule = layer(chart.spec, "rule", 0)
+    assert zero == [{"x": 0.0}] and zero_rule["encoding"]["x"]["field"] == "x"
+    scale = rule["encoding"]["x"]["scale"]
+    assert point["encoding"]["x"]["scale"] == scale == zero_rule["encoding"]["x"]["scale"]
+    low, high = scale["domain"]
+    assert low < -2.85 and high > 7.52
+    # Colours by verdict; every segment, measured or not, has its verdict written.
+    assert [r["colour"] for r in intervals] == [GREEN, RED]
+    texts, text = layer(chart.spec, "text")
+    assert [(r["segment"], r["verdict"]) for r in texts] == [
+        ("<b>Up</b>", "lift"), ("Down", "negative lift"), ("Unmeasured", "too small to tell"),
+    ]  # fmt: skip
+    assert text["encoding"]["text"]["field"] == "verdict"
+    # The given (segment) order, the unmeasured segment in its place too.
+    assert rule["encoding"]["y"]["sort"] == ["<b>Up</b>", "Down", "Unmeasured"]
+    assert rule["encoding"]["y"]["axis"]["labelLimit"] == 0
+    assert [r["interval_text"] for r in texts] == ["+4.5 pts to +7.5 pts", "−2.9 pts to −1.1 pts",
+                                                   "–"]  # fmt: skip
+    assert "<b>" not in chart.__html__() and 'data-chart="lift-intervals"' in chart.__html__()
+
+
+def test_a_lift_chart_of_only_unmeasured_segments_still_shows_0():
+    chart = lift_interval_chart(
+        [{"segment": "a", "lift": None, "lower": None, "upper": None,
+          "verdict": "too small to tell"}]
+    )  # fmt: skip
+    _, rule = layer(chart.spec, "rule", 0)
+    low, high = rule["encoding"]["x"]["scale"]["domain"]
+    assert low < 0 < high
+
+
 # --- The page ---
 
 
-def sample_data(quality: bool = False, suppressed: bool = False) -> ReportData:
+def sample_data(
+    quality: bool = False, suppressed: bool = False, campaigns: bool = False
+) -> ReportData:
     segments, metrics, recommendations, interests = [], [], {}, []
     names = ["Weekend <Warriors>", "Night Owls", "Bargain Hunters"]
     for segment_id, name in enumerate(names, start=1):
@@ -311,6 +377,7 @@ def sample_data(quality: bool = False, suppressed: bool = False) -> ReportData:
         quality=[{"segment_id": 1, "silhouette": 0.31, "stable": "yes"},
                  {"segment_id": 2, "silhouette": 0.12, "stable": "no"}] if quality else None,
         quality_columns=["segment_id", "silhouette", "stable"] if quality else [],
+        campaign_lift=lift_rows() if campaigns else None,
     )  # fmt: skip
 
 
@@ -432,6 +499,78 @@ def test_a_segment_below_the_privacy_floor_shows_no_demographics():
     assert "1 segment(s) below the privacy floor" in html
 
 
+# --- Campaign results (issue 17) ---
+
+
+def campaign_table(html: str, key: str) -> list[list[str]]:
+    """The cells of a campaign's lift table, row by row (markup inside a cell removed)."""
+    article = re.search(rf'<article class="campaign" data-campaign="{key}">(.*?)</article>',
+                        html, re.S).group(1)  # fmt: skip
+    body = re.search(r"<tbody>(.*?)</tbody>", article, re.S).group(1)
+    return [
+        [unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+         for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]  # fmt: skip
+
+
+def test_each_campaign_has_a_lift_chart_and_a_table_of_its_verdicts():
+    html = render_report(sample_data(campaigns=True))
+    assert 'id="campaigns"' in html and "No campaign results" not in html
+    charts = [(kind, spec) for kind, spec in page_charts(html) if kind == "lift-intervals"]
+    assert len(charts) == 2  # demo_launch, spring_sale
+    # lift_fixture's rows, formatted by hand: rates in %, differences in percentage points.
+    assert campaign_table(html, "demo_launch") == [
+        ["Weekend Warriors", "9,000", "1,000",
+         "11.0%", "5.0%", "+6.0 pts", "+120%", "+4.5 pts to +7.5 pts", "< 0.001", "2.1 pts",
+         "lift"],
+        ["Night Owls", "18,000", "2,000", "5.1%", "5.0%", "+0.1 pts", "+2%",
+         "−0.9 pts to +1.1 pts", "0.850", "1.4 pts", "no detectable lift"],
+        ["Bargain Hunters", "250", "25", "4.8%", "4.0%", "+0.8 pts", "+20%",
+         "−7.2 pts to +8.8 pts", "0.860", "11.7 pts", "too small to tell"],
+        ["Low-Key Users", "0", "0", "–", "–", "–", "–", "–", "–", "–", "too small to tell"],
+        ["Silver Surfers", "400", "45", "3.0%", "8.9%", "−5.9 pts", "−66%",
+         "−14.3 pts to +2.5 pts", "0.051", "11.8 pts", "too small to tell"],
+    ]  # fmt: skip
+    assert campaign_table(html, "spring_sale")[1] == [
+        "Night Owls", "40", "10", "5.0%", "0.0%", "+5.0 pts", "–", "−1.8 pts to +11.8 pts",
+        "0.460", "18.0 pts", "too small to tell",
+    ]  # fmt: skip
+    # Users per arm summed over the segments, and the verdicts counted.
+    assert "27,650 treatment and 3,070 control users measured" in html
+    assert "lift in 1, no detectable lift in 1, too small to tell in 3" in html
+    assert "5,040 treatment and 5,010 control users measured" in html
+    # The chart's segments are the table's, in segment order.
+    rows, _ = layer(charts[0][1], "text")
+    assert [r["segment"] for r in rows] == [
+        "Weekend Warriors", "Night Owls", "Bargain Hunters", "Low-Key Users", "Silver Surfers",
+    ]  # fmt: skip
+
+
+def test_a_measured_segment_carries_its_qualifier_and_a_renamed_one_its_measured_name():
+    data = with_trust(sample_data(campaigns=True), "none", [0.9, 0.9, 0.9])
+    sections = {section["key"]: section for section in campaign_sections(data)}
+    names = [row["segment"] for row in sections["demo_launch"]["rows"]]
+    # Segment 1 is "Weekend <Warriors>" in the sample's dim_segments but was measured as
+    # "Weekend Warriors" (re-fitted since): the measured name, without today's qualifier.
+    # Segments 4 and 5 are not in dim_segments at all.
+    assert names == [
+        "Weekend Warriors", "Night Owls (no structure found)",
+        "Bargain Hunters (no structure found)", "Low-Key Users", "Silver Surfers",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("lift", [None, []])
+def test_without_campaign_results_the_section_says_so(lift):
+    data = sample_data()
+    data.campaign_lift = lift
+    html = render_report(data)
+    section = html[html.index('id="campaigns"') :]
+    section = section[: section.index("</section>")]
+    assert "No campaign results: no campaign has been measured yet." in section
+    assert "<table" not in section and "lift-intervals" not in html
+
+
 def with_trust(data: ReportData, verdict: str, jaccards: list[float | None]) -> ReportData:
     """The sample segments with a verdict, stabilities and README's qualifiers."""
     for segment, jaccard in zip(data.segments, jaccards, strict=True):
@@ -508,9 +647,11 @@ def test_long_names_are_never_cut_in_the_charts():
     assert limits and set(limits) == {0}
 
 
-def _serving_database(path: Path, with_quality: bool) -> Path:
+def _serving_database(path: Path, with_quality: bool, with_lift: bool = False) -> Path:
     data = sample_data(quality=with_quality)
     connection = duckdb.connect(str(path))
+    if with_lift:
+        create_lift_table(connection)
     connection.execute(
         "create table publication as select '20250101T000000000000Z-abcdef12' as published_run_id,"
         " timestamp '2025-01-01 00:00:00' as published_at, 0 as suppressed_segments"
@@ -540,6 +681,23 @@ def test_load_report_data_reads_the_optional_quality_table(tmp_path, with_qualit
     assert [s["segment_id"] for s in data.segments] == [1, 2, 3]
     assert data.publication["published_run_id"] == "20250101T000000000000Z-abcdef12"
     assert (data.quality is not None) is with_quality
+    assert data.campaign_lift is None  # no lift mart published
+
+
+def test_load_report_data_reads_the_lift_mart_in_campaign_and_segment_order(tmp_path):
+    database = _serving_database(tmp_path / "serving.duckdb", False, with_lift=True)
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("create table shuffled as select * from fct_campaign_lift order by "
+                           "segment_id desc, campaign_key desc")  # fmt: skip
+        connection.execute("drop table fct_campaign_lift")
+        connection.execute("alter table shuffled rename to fct_campaign_lift")
+    with duckdb.connect(str(database), read_only=True) as connection:
+        data = load_report_data(connection)
+    assert [(r["campaign_key"], r["segment_id"]) for r in data.campaign_lift] == [
+        ("demo_launch", 1), ("demo_launch", 2), ("demo_launch", 3), ("demo_launch", 4),
+        ("demo_launch", 5), ("spring_sale", 1), ("spring_sale", 2),
+    ]  # fmt: skip
+    assert data.campaign_lift[0]["conversion_lift_ci_lower"] == pytest.approx(0.0448)
 
 
 def test_load_report_data_names_missing_tables(tmp_path):
@@ -612,8 +770,16 @@ def test_the_report_renders_in_chromium_without_script_errors(build, tmp_path):
     quality = html[html.index('id="quality"') :] if 'id="quality"' in html else ""
     quality_charts = quality.count('<div class="chart"')
     assert (quality_charts > 0) is ("rpt_segmentation_quality" in published)
+    campaigns = 0
+    if "fct_campaign_lift" in published:
+        with duckdb.connect(str(build.serving), read_only=True) as serving:
+            campaigns = serving.sql(
+                "select count(distinct campaign_key) from fct_campaign_lift"
+            ).fetchall()[0][0]
+    assert html.count('data-chart="lift-intervals"') == campaigns
     # sizes + radar + one index chart per segment + heatmap + 7 demographics + 5 behaviours
-    assert charts_in_file == 1 + 1 + segments + 1 + 7 + 5 + quality_charts
+    # + one lift chart per campaign measured
+    assert charts_in_file == 1 + 1 + segments + 1 + 7 + 5 + quality_charts + campaigns
     assert int(attributes["data-charts-total"]) == charts_in_file
     assert int(attributes["data-charts-rendered"]) == charts_in_file
     # Nothing fetched: no script, style, image or data from anywhere.
@@ -633,6 +799,32 @@ def test_the_report_renders_in_chromium_without_script_errors(build, tmp_path):
     )
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert screenshot.stat().st_size > 50_000  # a blank page compresses to a few kB
+
+
+def test_the_campaign_charts_render_in_chromium(tmp_path):
+    """The lift charts of lift_fixture's campaigns, drawn by Vega: each an SVG, the verdicts
+    written beside the intervals, no script error."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page = SCREENSHOT_DIR / "segmentation_report_campaigns_test.html"
+    page.write_text(render_report(sample_data(campaigns=True)))
+    dom = chromium("--dump-dom", page.as_uri(), profile=tmp_path / "profile")
+    attributes = body_attributes(dom)
+    assert attributes["data-report-status"] == "rendered", attributes
+    assert attributes["data-script-errors"] == "0"
+    total = page.read_text().count('<div class="chart"')
+    assert int(attributes["data-charts-rendered"]) == total
+    section = dom[dom.index('id="campaigns"') :]
+    section = section[: section.index("</section>")]
+    assert len(re.findall(r'<svg[^>]*class="marks"', section)) == 2
+    # Vega writes each text mark as an SVG <text>; the verdicts are in the charts, not only
+    # the tables.
+    drawn = re.findall(r"<text[^>]*>([^<]*)</text>", section)
+    assert drawn.count("too small to tell") == 4 and drawn.count("negative lift") == 1
+    screenshot = SCREENSHOT_DIR / "segmentation_report_campaigns_test.png"
+    screenshot.unlink(missing_ok=True)
+    chromium(f"--screenshot={screenshot}", "--window-size=1400,6000", page.as_uri(),
+             profile=tmp_path / "profile")  # fmt: skip
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.dbt

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import duckdb
 
-from segmentation.summary import input_summary, run_summary
+from lift_fixture import create_lift_table, lift_rows
+from segmentation.summary import campaign_lines, input_summary, run_summary
 
 
 def warehouse(rejections: list[list[str]]) -> duckdb.DuckDBPyConnection:
@@ -71,3 +72,40 @@ def test_a_run_without_a_stability_figure_is_still_summarised():
     text = run_summary(connection)
     assert "mean ARI - over refits" in text
     assert "silhouette 0.330 vs 0.100" in text
+
+
+# --- One line per campaign (issue 17) ---
+
+
+def test_each_campaign_gets_one_line_of_users_per_arm_and_verdicts():
+    connection = duckdb.connect()
+    create_lift_table(connection)
+    # From lift_fixture's rows: demo_launch's arms 9,000 + 18,000 + 250 + 0 + 400 = 27,650 and
+    # 1,000 + 2,000 + 25 + 0 + 45 = 3,070; verdicts lift 1, no detectable lift 1, too small 3.
+    # spring_sale: 5,000 + 40 and 5,000 + 10; negative lift 1, too small to tell 1.
+    assert campaign_lines(connection) == [
+        "Campaign demo_launch: 30,720 users measured (27,650 treatment, 3,070 control); "
+        "lift in 1 of 5 segments, no detectable lift in 1, too small to tell in 3.",
+        "Campaign spring_sale: 10,050 users measured (5,040 treatment, 5,010 control); "
+        "lift in 0 of 2 segments, negative lift in 1, too small to tell in 1.",
+    ]
+
+
+def test_a_campaign_without_results_rows_says_no_users_were_measured():
+    connection = duckdb.connect()
+    empty = [
+        {**row, "treatment_users": 0, "control_users": 0, "verdict": "too small to tell"}
+        for row in lift_rows()
+        if row["campaign_key"] == "spring_sale"
+    ]
+    create_lift_table(connection, empty)
+    assert campaign_lines(connection) == [
+        "Campaign spring_sale: no users measured (no results rows for its audience); 2 segments."
+    ]
+
+
+def test_no_lift_mart_no_campaign_lines_and_an_empty_one_says_so():
+    assert campaign_lines(duckdb.connect()) == []  # a warehouse built before campaigns
+    connection = duckdb.connect()
+    create_lift_table(connection, [])
+    assert campaign_lines(connection) == ["Campaigns: no campaign results."]
