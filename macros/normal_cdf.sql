@@ -2,9 +2,10 @@
    that every engine computes the same p-values without a statistics function of its own:
    Abramowitz & Stegun 26.2.17, absolute error below 7.5e-8, plenty for a p-value read to 3
    decimals. Beyond |x| = 37 the tail is below double precision: x is clamped there, so that
-   exp() never underflows (an ANSI engine may refuse what another rounds to 0). #}
+   exp() never underflows (an ANSI engine may refuse what another rounds to 0). The clamp is a
+   case, not least(): least() skips a null, and Φ(null) must be null, not Φ(37). #}
 {% macro normal_cdf(x) %}
-    {%- set magnitude = 'least(abs(' ~ x ~ '), 37.0)' -%}
+    {%- set magnitude = '(case when abs(' ~ x ~ ') > 37.0 then 37.0 else abs(' ~ x ~ ') end)' -%}
     {%- set t = '(1.0 / (1.0 + 0.2316419 * ' ~ magnitude ~ '))' -%}
     {%- set upper_tail -%}
         (0.3989422804014327 * exp(-0.5 * {{ magnitude }} * {{ magnitude }})

@@ -245,3 +245,12 @@ def test_normal_cdf_macro_is_the_normal_distribution(x):
         value = connection.sql(f"select {sql} from (select {x!r}::double as x)").fetchall()[0][0]
     assert value == pytest.approx(NormalDist().cdf(x), abs=1e-7)
     assert 0 <= value <= 1
+
+
+def test_normal_cdf_macro_of_no_value_is_no_value():
+    """Φ(null) is null: an arm without users has no z, and must get no p-value (a clamp with
+    least() skipped the null and gave Φ(37), so a p-value of 2)."""
+    sql = render_macro("normal_cdf.sql", "normal_cdf", "x")
+    with duckdb.connect() as connection:
+        value = connection.sql(f"select {sql} from (select null::double as x)").fetchall()[0][0]
+    assert value is None

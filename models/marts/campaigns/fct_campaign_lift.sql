@@ -138,7 +138,8 @@ tests as (
 p_values as (
     select
         *,
-        {#- z = 0 is p = 1 exactly (the approximation gives 1 - 1e-9). #}
+        {#- z = 0 is p = 1 exactly (the approximation gives 1 - 1e-9). No z (an arm without
+            users) is no p-value. #}
         case
             when conversion_lift_z = 0 then 1.0
             else 2 * (1 - {{ normal_cdf('abs(conversion_lift_z)') }})
