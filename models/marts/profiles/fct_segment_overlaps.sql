@@ -20,13 +20,16 @@ cluster_segments as (
     select * from {{ ref('dim_segments') }}
 ),
 
+{# Only combinations of two or more rule segments hold a pair. Not re-aggregated across
+    cluster segments first: a combination is nearly unique per user on data without structure
+    (nine million in ten million users), and a hash aggregate keyed on those lists ran out of
+    DuckDB's 1GB memory_limit at a hundred million users; the pair sums below stream at once. #}
 combinations as (
     select
         rule_segment_positions,
-        sum(users) as users
+        users
     from segment_combinations
     where {{ list_length('rule_segment_positions') }} > 1
-    group by 1
 ),
 
 {# Each element of a combination with its index, then paired with every later element: each
