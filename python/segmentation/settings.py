@@ -263,6 +263,7 @@ class CampaignSettings(_Area):
     holdout_control_share: float
     lift_min_users_per_arm: int
     lift_meaningful_effect: float
+    balance_sample_size: int
 
     def __post_init__(self) -> None:
         if self.audiences_dir == self.published_dir:

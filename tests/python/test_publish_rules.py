@@ -51,6 +51,7 @@ RECORDED = {  # a valid campaigns area as a build log records it (folders resolv
     "holdout_control_share": 0.1,
     "lift_min_users_per_arm": 30,
     "lift_meaningful_effect": 0.02,
+    "balance_sample_size": 1000000,
 }
 
 
