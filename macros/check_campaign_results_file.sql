@@ -4,34 +4,10 @@
    demo seed is checked by its own tests instead. campaign_results_source_table and _schema are
    checked with the other input vars (check_settings, var settings_rules). #}
 {% macro check_campaign_results_file() %}
-    {% set problems = [] %}
-    {% set var_path = var('campaign_results_path') %}
-    {% set env_path = env_var('SEGMENTATION_CAMPAIGN_RESULTS_PATH', '') %}
-    {% set setting = campaign_results_path_setting() %}
-    {% if var_path is not string %}
-        {% do problems.append("campaign_results_path must be a file path, got '" ~ var_path ~ "'") %}
-    {% elif env_path and var_path and env_path != var_path %}
-        {% do problems.append(
-            "environment variable SEGMENTATION_CAMPAIGN_RESULTS_PATH ('" ~ env_path ~ "') and var "
-            ~ "campaign_results_path ('" ~ var_path ~ "') name different files: set only one"
-        ) %}
-    {% else %}
-        {% set path = campaign_results_path() %}
-        {% if path and not ((path | lower).endswith('.csv') or (path | lower).endswith('.csv.gz') or (path | lower).endswith('.parquet')) %}
-            {% do problems.append(setting ~ " must end in .csv, .csv.gz or .parquet, got '" ~ path ~ "'") %}
-        {% endif %}
-        {% set wildcards = ['*', '?', '['] | select('in', path) | list %}
-        {% if wildcards %}
-            {% do problems.append(setting ~ " must name one file, got a wildcard ('"
-                ~ wildcards | join("', '") ~ "') in '" ~ path ~ "'") %}
-        {% endif %}
-        {% if path and var('campaign_results_source_table') %}
-            {% do problems.append(
-                "var campaign_results_source_table ('" ~ var('campaign_results_source_table') ~ "') and "
-                ~ setting ~ " ('" ~ path ~ "') both name the campaign results: set only one"
-            ) %}
-        {% endif %}
-    {% endif %}
+    {% set problems = input_file_setting_problems(
+        'campaign_results_path', 'SEGMENTATION_CAMPAIGN_RESULTS_PATH', campaign_results_path(),
+        campaign_results_path_setting(), 'campaign_results_source_table', 'the campaign results'
+    ) %}
     {% if problems %}
         {{ exceptions.raise_compiler_error("Invalid settings (dbt vars):\n  - " ~ problems | join("\n  - ")) }}
     {% endif %}

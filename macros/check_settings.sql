@@ -13,37 +13,11 @@
         {% do problems.append("numeric_features and categorical_features are both empty: nothing to cluster on") %}
     {% endif %}
 
-    {% set var_path = var('user_profiles_path') %}
-    {% set env_path = env_var('SEGMENTATION_USER_PROFILES_PATH', '') %}
-    {% set setting = user_profiles_path_setting() %}
-    {% if var_path is not string %}
-        {% do problems.append("user_profiles_path must be a file path, got '" ~ var_path ~ "'") %}
-    {% elif env_path and var_path and env_path != var_path %}
-        {% do problems.append(
-            "environment variable SEGMENTATION_USER_PROFILES_PATH ('" ~ env_path ~ "') and var "
-            ~ "user_profiles_path ('" ~ var_path ~ "') name different input files: set only one"
-        ) %}
-    {% else %}
-        {% set path = user_profiles_path() %}
-        {% if path and not ((path | lower).endswith('.csv') or (path | lower).endswith('.csv.gz') or (path | lower).endswith('.parquet')) %}
-            {% do problems.append(setting ~ " must end in .csv, .csv.gz or .parquet, got '" ~ path ~ "'") %}
-        {% endif %}
-        {#- DuckDB would read every file a pattern matches as one input, silently. -#}
-        {% set wildcards = ['*', '?', '['] | select('in', path) | list %}
-        {% if wildcards %}
-            {% do problems.append(
-                setting ~ " must name one file, got a wildcard ('" ~ wildcards | join("', '") ~ "') in '"
-                ~ path ~ "': a build reads one export. Combine the files into one (one header line) first"
-            ) %}
-        {% endif %}
-    {% endif %}
-
-    {% if var('user_profiles_source_table') and user_profiles_path() %}
-        {% do problems.append(
-            "var user_profiles_source_table ('" ~ var('user_profiles_source_table') ~ "') and "
-            ~ setting ~ " ('" ~ user_profiles_path() ~ "') both name the input: set only one"
-        ) %}
-    {% endif %}
+    {% do problems.extend(input_file_setting_problems(
+        'user_profiles_path', 'SEGMENTATION_USER_PROFILES_PATH', user_profiles_path(),
+        user_profiles_path_setting(), 'user_profiles_source_table', 'the input',
+        combine='a build reads one export. Combine the files into one (one header line) first'
+    )) %}
 
     {% set encodings = accepted_encodings() %}
     {% if var('user_profiles_encoding') not in encodings %}

@@ -465,7 +465,7 @@ def test_the_environment_variable_and_the_var_naming_different_files_is_refused(
     assert not result.ok
     assert (
         f"environment variable SEGMENTATION_USER_PROFILES_PATH ('{first}') and var "
-        f"user_profiles_path ('{second}') name different input files: set only one"
+        f"user_profiles_path ('{second}') name different files: set only one"
     ) in result.output
 
 
