@@ -31,6 +31,7 @@ from segmentation.publish import (
     SERVING_DATABASE,
     main,
     new_run_id,
+    open_warehouse,
     published_select,
     published_versions,
 )
@@ -204,6 +205,26 @@ def test_publish_writes_a_version_a_serving_database_current_and_the_audiences(t
         assert csv.fetchall() == rows
     assert len(rows) == 50 and rows == sorted(rows)
     assert f"Published version {run_id}" in capsys.readouterr().out
+
+
+def test_publishing_reads_the_warehouse_within_the_builds_memory_limit(tmp_path, monkeypatch):
+    # README, Performance: DuckDB works within SEGMENTATION_DUCKDB_MEMORY_LIMIT, default 1GB;
+    # publishing too, not within DuckDB's own default of 80% of the machine.
+    warehouse = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(warehouse)).close()
+
+    def limit() -> str:
+        with open_warehouse(warehouse) as connection:
+            return connection.sql("select current_setting('memory_limit')").fetchall()[0][0]
+
+    def duckdb_says(size: str) -> str:
+        with duckdb.connect(config={"memory_limit": size}) as connection:
+            return connection.sql("select current_setting('memory_limit')").fetchall()[0][0]
+
+    monkeypatch.delenv("SEGMENTATION_DUCKDB_MEMORY_LIMIT", raising=False)
+    assert limit() == duckdb_says("1GB")
+    monkeypatch.setenv("SEGMENTATION_DUCKDB_MEMORY_LIMIT", "123MB")
+    assert limit() == duckdb_says("123MB") != duckdb_says("1GB")
 
 
 def test_publishing_the_same_build_again_changes_nothing(tmp_path, capsys):
