@@ -46,6 +46,7 @@ sys.path[:0] = [str(PROJECT_DIR), str(PROJECT_DIR / "python")]
 import duckdb  # noqa: E402
 
 from bench import inputs, quality, render, runs, sampling, targets  # noqa: E402
+from segmentation import settings as project_settings  # noqa: E402
 from segmentation.generator import SHAPES  # noqa: E402
 from segmentation.outputs import OutputFolderError, claim  # noqa: E402
 
@@ -123,13 +124,9 @@ def versions() -> dict[str, str]:
 
 
 def profile_setting(variable: str, profiles: str | None = None) -> str:
-    """The value of a profiles.yml setting read from an environment variable: the variable's,
-    else the default profiles.yml gives it (`env_var('NAME', 'default')`), else "unknown"."""
-    if variable in os.environ:
-        return os.environ[variable]
-    text = (PROJECT_DIR / "profiles.yml").read_text() if profiles is None else profiles
-    found = re.search(rf"env_var\('{re.escape(variable)}', '([^']+)'\)", text)
-    return found.group(1) if found else "unknown"
+    """profiles.yml's setting from `variable` (segmentation.settings.profile_setting), or
+    "unknown" when profiles.yml gives it no default."""
+    return project_settings.profile_setting(variable, profiles) or "unknown"
 
 
 def default_memory_limit() -> str:

@@ -59,7 +59,7 @@ import duckdb
 
 from segmentation.outputs import OutputFolderError, OwnedFolder, claim, read_state
 from segmentation.preflight import lock_message
-from segmentation.settings import CAMPAIGN_KEY, CampaignSettings, SettingsError
+from segmentation.settings import CAMPAIGN_KEY, CampaignSettings, SettingsError, profile_setting
 from segmentation.summary import database_path
 
 SERVING_DATABASE = "serving.duckdb"
@@ -666,18 +666,19 @@ def check_publishable(build: BuildRecord | None, warehouse: Path) -> None:
         )
 
 
-# DuckDB's memory budget while publishing, the build's (profiles.yml reads the same environment
-# variable, with the same default). Without it DuckDB takes up to 80% of the machine: sorting
-# 90 million audience members into files peaked at 6.9 GiB at 100M users.
+# DuckDB's memory budget while publishing: the build's, from the environment variable or the
+# default that profiles.yml gives memory_limit. Without it DuckDB takes up to 80% of the machine:
+# sorting 90 million audience members into files peaked at 6.9 GiB at 100M users.
 MEMORY_LIMIT_VARIABLE = "SEGMENTATION_DUCKDB_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "1GB"
 
 
 def open_warehouse(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """The warehouse, read-only, within $SEGMENTATION_DUCKDB_MEMORY_LIMIT (default 1GB), spilling
-    to disk above it as the build does."""
-    limit = os.environ.get(MEMORY_LIMIT_VARIABLE) or DEFAULT_MEMORY_LIMIT
-    return duckdb.connect(str(warehouse), read_only=True, config={"memory_limit": limit})
+    """The warehouse, read-only, within the build's DuckDB memory_limit
+    ($SEGMENTATION_DUCKDB_MEMORY_LIMIT, else profiles.yml's default), spilling to disk above it
+    as the build does. A profiles.yml that names no default leaves DuckDB's own."""
+    limit = profile_setting(MEMORY_LIMIT_VARIABLE)
+    config = {"memory_limit": limit} if limit else {}
+    return duckdb.connect(str(warehouse), read_only=True, config=config)
 
 
 def publish_warehouse(

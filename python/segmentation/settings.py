@@ -28,6 +28,22 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 CAMPAIGN_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
+#: dbt's connection profiles, beside the project file.
+PROFILES_FILE = PROJECT_FILE.parent / "profiles.yml"
+
+
+def profile_setting(variable: str, profiles: str | None = None) -> str | None:
+    """A setting of profiles.yml that an environment variable sets (`env_var('NAME', 'default')`):
+    the variable's value, else the default profiles.yml (or the text `profiles`) gives it, else
+    None. Code outside dbt (publishing, the benchmark) reads the defaults here, so that each is
+    written once, in profiles.yml."""
+    if os.environ.get(variable):
+        return os.environ[variable]
+    text = PROFILES_FILE.read_text(encoding="utf-8") if profiles is None else profiles
+    found = re.search(rf"env_var\(\s*'{re.escape(variable)}'\s*,\s*'([^']*)'\s*\)", text)
+    return found.group(1) if found else None
+
+
 class SettingsError(ValueError):
     """A setting (dbt var) that is not what it should be; the message names the var."""
 

@@ -22,6 +22,7 @@ import duckdb
 import pytest
 
 from conftest import PROJECT_DIR, DbtResult, build_and_publish, run_dbt, run_publish
+from segmentation import settings
 from segmentation.publish import (
     AUDIENCE_COLUMNS,
     FLOOR_COLUMN,
@@ -225,6 +226,14 @@ def test_publishing_reads_the_warehouse_within_the_builds_memory_limit(tmp_path,
     assert limit() == duckdb_says("1GB")
     monkeypatch.setenv("SEGMENTATION_DUCKDB_MEMORY_LIMIT", "123MB")
     assert limit() == duckdb_says("123MB") != duckdb_says("1GB")
+    # The default is profiles.yml's, not a second copy of it: change it there, publishing follows.
+    monkeypatch.delenv("SEGMENTATION_DUCKDB_MEMORY_LIMIT")
+    profiles = tmp_path / "profiles.yml"
+    profiles.write_text(
+        "memory_limit: \"{{ env_var('SEGMENTATION_DUCKDB_MEMORY_LIMIT', '256MB') }}\"\n"
+    )
+    monkeypatch.setattr(settings, "PROFILES_FILE", profiles)
+    assert limit() == duckdb_says("256MB") != duckdb_says("1GB")
 
 
 def test_publishing_the_same_build_again_changes_nothing(tmp_path, capsys):

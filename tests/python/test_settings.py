@@ -17,6 +17,7 @@ from segmentation.settings import (
     ProfileSettings,
     SettingsError,
     problems,
+    profile_setting,
     project_rules,
 )
 
@@ -253,3 +254,15 @@ def test_the_on_run_start_check_refuses_bad_campaign_settings_as_python_does(tmp
     python = {line.strip()[2:] for line in str(raised.value).splitlines()[1:]}
     assert len(python) == 5
     assert python <= said
+
+
+def test_a_profile_setting_is_the_environment_s_else_the_profiles_default(monkeypatch):
+    # README, Performance: SEGMENTATION_DUCKDB_MEMORY_LIMIT sets DuckDB's memory_limit, default 1GB.
+    monkeypatch.delenv("SEGMENTATION_DUCKDB_MEMORY_LIMIT", raising=False)
+    assert profile_setting("SEGMENTATION_DUCKDB_MEMORY_LIMIT") == "1GB"
+    monkeypatch.setenv("SEGMENTATION_DUCKDB_MEMORY_LIMIT", "3GB")
+    assert profile_setting("SEGMENTATION_DUCKDB_MEMORY_LIMIT") == "3GB"
+    text = "threads: \"{{ env_var('SEGMENTATION_DBT_THREADS', '4') | int }}\""
+    monkeypatch.delenv("SEGMENTATION_DBT_THREADS", raising=False)
+    assert profile_setting("SEGMENTATION_DBT_THREADS", text) == "4"
+    assert profile_setting("SEGMENTATION_NOT_IN_THE_PROFILE", text) is None
