@@ -18,6 +18,8 @@ import duckdb
 import numpy as np
 import yaml
 
+from segmentation.settings import profile_setting
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
@@ -107,44 +109,64 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def centroid_inertias(
+    connection,
+    inputs_relation: str,
+    centroids: FittedCentroids,
+    scalings: Sequence[Sequence[float] | None],
+) -> list[float]:
+    """Sum over all users of the squared distance to the nearest centroid, in DuckDB, once per
+    scaling in ``scalings``, all in one scan of the inputs (at 100M users the inputs are a view
+    over the whole staging chain, so each scan is minutes).
+
+    Distances are taken in a standard-scaled space. A scaling of ``None`` divides the scaled
+    columns by every user's (population) deviation: the space a full-data fit minimises in; that
+    needs one more scan, for the variances. A sequence of scales (one per column, e.g. the ones
+    the model stored from its fit sample) is used as given. Since
+    ``(x - m) / s - (v - m) / s = (x - v) / s``, centres don't matter.
+    """
+    population = [
+        f"(1.0 / stats.{_quoted(name + '__var')})" if scaled else "1.0"
+        for name, scaled in zip(centroids.columns, centroids.is_scaled, strict=True)
+    ]
+    sums = []
+    for scales in scalings:
+        weights = (
+            population if scales is None else [f"{1.0 / float(scale) ** 2!r}" for scale in scales]
+        )
+        distances = []
+        for centroid in centroids.values:
+            terms = [
+                f"{weight} * power(inputs.{_quoted(name)} - {float(value)!r}, 2)"
+                for name, weight, value in zip(centroids.columns, weights, centroid, strict=True)
+            ]
+            distances.append(" + ".join(terms))
+        sums.append(f"sum(least({', '.join(distances)}))")
+    if not sums:
+        return []
+    if all(scales is not None for scales in scalings):
+        sql = f"select {', '.join(sums)} from {inputs_relation} as inputs"
+    else:
+        variances = ", ".join(
+            f"var_pop({_quoted(name)}) as {_quoted(name + '__var')}"
+            for name, scaled in zip(centroids.columns, centroids.is_scaled, strict=True)
+            if scaled
+        )
+        sql = (
+            f"with stats as (select {variances or '1 as unused'} from {inputs_relation}) "
+            f"select {', '.join(sums)} from {inputs_relation} as inputs cross join stats"
+        )
+    return [float(value) for value in connection.sql(sql).fetchall()[0]]
+
+
 def centroid_inertia(
     connection,
     inputs_relation: str,
     centroids: FittedCentroids,
     scales: Sequence[float] | None = None,
 ) -> float:
-    """Sum over all users of the squared distance to the nearest centroid, in DuckDB.
-
-    Distances are taken in a standard-scaled space. With ``scales=None`` the scaled columns are
-    divided by every user's (population) deviation: the space a full-data fit minimises in.
-    Given ``scales`` (one per column, e.g. the ones the model stored from its fit sample),
-    those are used. Since ``(x - m) / s - (v - m) / s = (x - v) / s``, centres don't matter.
-    """
-    if scales is None:
-        weights = [
-            f"(1.0 / stats.{_quoted(name + '__var')})" if scaled else "1.0"
-            for name, scaled in zip(centroids.columns, centroids.is_scaled, strict=True)
-        ]
-    else:
-        weights = [f"{1.0 / float(scale) ** 2!r}" for scale in scales]
-    distances = []
-    for centroid in centroids.values:
-        terms = [
-            f"{weight} * power(inputs.{_quoted(name)} - {float(value)!r}, 2)"
-            for name, weight, value in zip(centroids.columns, weights, centroid, strict=True)
-        ]
-        distances.append(" + ".join(terms))
-    variances = ", ".join(
-        f"var_pop({_quoted(name)}) as {_quoted(name + '__var')}"
-        for name, scaled in zip(centroids.columns, centroids.is_scaled, strict=True)
-        if scaled
-    )
-    sql = (
-        f"with stats as (select {variances or '1 as unused'} from {inputs_relation}) "
-        f"select sum(least({', '.join(distances)})) "
-        f"from {inputs_relation} as inputs cross join stats"
-    )
-    return float(connection.sql(sql).fetchall()[0][0])
+    """`centroid_inertias` for one scaling: ``None`` (every user's deviations) or ``scales``."""
+    return centroid_inertias(connection, inputs_relation, centroids, [scales])[0]
 
 
 def reference_centroids(
@@ -306,7 +328,10 @@ def measure_quality(entry: dict[str, Any], reference_max_size: int) -> dict[str,
         notes.append(f"from the tables a failed build left ({ours['database']})")
     elif ours is parquet_run and csv_run is not missing:
         notes.append("measured on the Parquet build (the CSV build failed)")
-    with duckdb.connect() as connection:
+    # Within the build's memory_limit: at 100M users the scans below spill rather than take
+    # most of the machine.
+    limit = profile_setting("SEGMENTATION_DUCKDB_MEMORY_LIMIT")
+    with duckdb.connect(config={"memory_limit": limit} if limit else {}) as connection:
         connection.execute(f"attach '{ours['database']}' as ours (read_only)")
         centroids_relation = find_relation(connection, "int_segment_centroids", "ours")
         inputs_relation = find_relation(connection, "int_user_cluster_inputs", "ours")
@@ -321,10 +346,9 @@ def measure_quality(entry: dict[str, Any], reference_max_size: int) -> dict[str,
             input_rows=fitted.input_rows,
             n_clusters=len(fitted.values),
             settings=settings,
-            project_inertia=centroid_inertia(connection, inputs_relation, fitted),
-            project_inertia_model_scaling=centroid_inertia(
-                connection, inputs_relation, fitted, fitted.scales
-            ),
+        )
+        quality["project_inertia"], quality["project_inertia_model_scaling"] = centroid_inertias(
+            connection, inputs_relation, fitted, [None, fitted.scales]
         )
         if entry["users"] <= reference_max_size:
             started = time.perf_counter()
@@ -339,11 +363,14 @@ def measure_quality(entry: dict[str, Any], reference_max_size: int) -> dict[str,
             )
             quality["reference_seconds"] = time.perf_counter() - started
             quality["reference_inertia_sklearn"] = sklearn_inertia
-            quality["reference_inertia"] = centroid_inertia(connection, inputs_relation, reference)
-            quality["inertia_ratio"] = quality["project_inertia"] / quality["reference_inertia"]
-            quality["inertia_ratio_model_scaling"] = quality[
-                "project_inertia_model_scaling"
-            ] / centroid_inertia(connection, inputs_relation, reference, fitted.scales)
+            reference_inertia, reference_inertia_model_scaling = centroid_inertias(
+                connection, inputs_relation, reference, [None, fitted.scales]
+            )
+            quality["reference_inertia"] = reference_inertia
+            quality["inertia_ratio"] = quality["project_inertia"] / reference_inertia
+            quality["inertia_ratio_model_scaling"] = (
+                quality["project_inertia_model_scaling"] / reference_inertia_model_scaling
+            )
         else:
             notes.append(f"reference fit not run above {reference_max_size:,} users")
         users = connection.sql(f"select count(*) from {segments_relation}").fetchall()[0][0]

@@ -77,6 +77,15 @@ def test_centroid_inertia_matches_numpy_in_both_scalings(cluster_inputs):
     assert quality.centroid_inertia(
         connection, "inputs", centroids, centroids.scales
     ) == pytest.approx(_scaled_inertia(matrix, values, centroids.scales), rel=1e-10)
+    # Both scalings in one query (one scan of the inputs for the distances), in the order asked.
+    both = quality.centroid_inertias(connection, "inputs", centroids, [centroids.scales, None])
+    assert both == pytest.approx(
+        [
+            _scaled_inertia(matrix, values, centroids.scales),
+            _scaled_inertia(matrix, values, full_scales),
+        ],
+        rel=1e-10,
+    )
 
 
 def test_project_parameter_table_and_reference_fit_agree_on_all_rows(cluster_inputs):
