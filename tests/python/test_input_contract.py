@@ -554,3 +554,55 @@ def test_a_source_name_that_is_not_a_plain_name_is_refused(tmp_path, name):
         "user_profiles_source_schema must be empty or a name of letters, digits and _ "
         f"(not starting with a digit), got '{name}'"
     ) in result.output
+
+
+def test_a_plain_csv_is_read_on_every_core_with_the_rows_one_thread_reads(tmp_path):
+    """README, Performance: a CSV file without short lines or line breaks inside fields is read
+    on every core; one with either is read by one thread; both reads give the same rows at the
+    same positions. 300,000 generated users (~40 MB, with quoted interest lists) span several of
+    DuckDB's parallel scan ranges."""
+    export, _ = generate(300_000, seed=7, personas="export-like")
+    plain = tmp_path / "plain.csv"
+    export.to_csv(plain, index=False)
+    last_row = plain.read_text().splitlines()[-1].split(",")
+    files = {
+        "plain": plain,
+        "with_short_row": tmp_path / "with_short_row.csv",
+        "with_line_break": tmp_path / "with_line_break.csv",
+    }
+    files["with_short_row"].write_bytes(plain.read_bytes() + b"u-short,25-34\n")
+    line_break_row = ",".join(['"u-line\nbreak"', *last_row[1:]]) + "\n"
+    files["with_line_break"].write_bytes(plain.read_bytes() + line_break_row.encode())
+    logs, reads = {}, {}
+    for name, path in files.items():
+        workdir = tmp_path / name
+        result = run_dbt(
+            workdir,
+            "run",
+            variables={"user_profiles_path": str(path)},
+            extra=["--select", "base_platform__user_profile_rows"],
+        )
+        assert result.ok, result.output[-3000:]
+        logs[name] = (workdir / "logs" / "dbt.log").read_text()
+        compiled = next((workdir / "target" / "run").rglob("base_platform__user_profile_rows.sql"))
+        reads[name] = "parallel = true" in compiled.read_text()
+    assert reads == {"plain": True, "with_short_row": False, "with_line_break": False}
+    assert f"Reading {plain} on every core" in logs["plain"]
+    for name, found in (
+        ("with_short_row", "0 rows hold a line break inside a field, 1 lines have fewer fields"),
+        ("with_line_break", "1 rows hold a line break inside a field, 0 lines have fewer fields"),
+    ):
+        assert f"Reading {files[name]} by one thread" in logs[name] and found in logs[name]
+    rows = "select rowid, * from {}.main.base_platform__user_profile_rows"
+    with duckdb.connect() as connection:
+        for name in ("plain", "with_short_row"):
+            database = tmp_path / name / "warehouse.duckdb"
+            connection.execute(f"attach '{database}' as {name} (read_only)")
+        parallel, one_thread = rows.format("plain"), rows.format("with_short_row")
+        assert connection.sql(f"select count(*) from ({parallel})").fetchall() == [(300_000,)]
+        differences = connection.sql(
+            f"select count(*) from (({parallel}) except all ({one_thread} where rowid < 300000))"
+            f" union all select count(*) from"
+            f" (({one_thread} where rowid < 300000) except all ({parallel}))"
+        ).fetchall()
+        assert differences == [(0,), (0,)]

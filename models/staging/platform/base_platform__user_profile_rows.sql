@@ -7,8 +7,9 @@
 }}
 
 {#- Every input row, once, in input order: its parsed values, every reason a field fails its
-    check and, for such a row, its raw text. One streaming pass (on every core from Parquet or
-    the seed; a CSV file is read by one thread, see duckdb__read_user_profiles_file); what
+    check and, for such a row, its raw text. One streaming pass (on every core from Parquet,
+    the seed, or a CSV file without short rows or line breaks inside quotes; any other CSV file
+    is read by one thread, see csv_reads_in_parallel); what
     needs the whole input (row numbers, duplicate ids) is decided after it, in
     base_platform__user_profiles. Numbering rows while reading (`row_number() over ()`) would
     run the whole pass on one thread, so the row number is the position the table stores the
@@ -31,7 +32,7 @@ source_rows as (
         cast(null as {{ dbt.type_string() }}) as {{ staging_name }}_raw
         {%- endif %}{{ ',' if not loop.last }}
         {%- endfor %}
-    from {{ user_profiles_input() }}
+    from {{ user_profiles_input(whole_file=true) }}
 ),
 
 {# Only spaces are trimmed: trimming tabs and line breaks too costs several seconds per
