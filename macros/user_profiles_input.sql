@@ -113,9 +113,9 @@
         {{ return(true) }}
     {%- endif -%}
     {%- do log("Reading " ~ path ~ " by one thread (DuckDB's parallel reader cannot pad short rows"
-        ~ " in a file with line breaks inside quotes): " ~ fields_with_line_breaks
-        ~ " rows hold a line break inside a field, " ~ lines_with_errors
-        ~ " lines have fewer fields than the header or cannot be read.", info=true) -%}
+        ~ " in a file with line breaks inside quotes). Rows with a line break inside a field: "
+        ~ fields_with_line_breaks ~ "; lines with fewer fields than the header, or unreadable: "
+        ~ lines_with_errors ~ ".", info=true) -%}
     {{ return(false) }}
 {% endmacro %}
 

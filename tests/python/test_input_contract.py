@@ -589,8 +589,14 @@ def test_a_plain_csv_is_read_on_every_core_with_the_rows_one_thread_reads(tmp_pa
     assert reads == {"plain": True, "with_short_row": False, "with_line_break": False}
     assert f"Reading {plain} on every core" in logs["plain"]
     for name, found in (
-        ("with_short_row", "0 rows hold a line break inside a field, 1 lines have fewer fields"),
-        ("with_line_break", "1 rows hold a line break inside a field, 0 lines have fewer fields"),
+        (
+            "with_short_row",
+            "inside a field: 0; lines with fewer fields than the header, or unreadable: 1.",
+        ),
+        (
+            "with_line_break",
+            "inside a field: 1; lines with fewer fields than the header, or unreadable: 0.",
+        ),
     ):
         assert f"Reading {files[name]} by one thread" in logs[name] and found in logs[name]
     rows = "select rowid, * from {}.main.base_platform__user_profile_rows"
